@@ -1,0 +1,86 @@
+# wsfault — one entry point.
+#   make            build build/gateway and build/harness
+#   make run        run the whole suite against the reference gateway
+#   make test       unit tests (plain and ASan+UBSan), then the suite
+# Every target installs the Debian packages it needs when they are missing.
+
+SHELL   := /bin/bash
+CC      ?= cc
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
+BUILD   := build
+
+PKGS    := libwebsockets-dev libjansson-dev libfiu-dev fiu-utils libjwt-dev \
+           libcmocka-dev libssl-dev zlib1g-dev pkg-config
+
+WARN    := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wformat=2
+CFLAGS  ?= -O2 -g
+CPPFLAGS_ALL := -D_GNU_SOURCE -DFIU_ENABLE=1 -Iharness -Iharness/common
+LIBS    := -lwebsockets -ljansson -ljwt -lfiu -lssl -lcrypto -lz -lm -lpthread
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+GW_MAIN := harness/gateway/gw_main.c
+GW_SRC  := $(filter-out $(GW_MAIN),$(wildcard harness/gateway/*.c))
+HS_MAIN := harness/hs_main.c
+HS_SRC  := $(filter-out $(HS_MAIN),$(wildcard harness/*.c))
+TEST_SRC := $(wildcard harness/tests/test_*.c)
+HDRS    := $(wildcard harness/*.h harness/gateway/*.h harness/common/*)
+
+# Object trees: plain and sanitized builds share sources, not objects.
+obj      = $(patsubst harness/%.c,$(BUILD)/obj/%.o,$(1))
+asanobj  = $(patsubst harness/%.c,$(BUILD)/asan/obj/%.o,$(1))
+
+TESTS       := $(patsubst harness/tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+ASAN_TESTS  := $(patsubst harness/tests/%.c,$(BUILD)/asan/tests/%,$(TEST_SRC))
+
+.PHONY: all deps run test unit unit-asan suite clean
+.DEFAULT_GOAL := all
+
+all: deps $(BUILD)/gateway $(BUILD)/harness
+
+# Installs what is missing, once per build folder (apt-get update first).
+deps: $(BUILD)/.deps
+$(BUILD)/.deps:
+	@mkdir -p $(BUILD)
+	@missing=""; for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "error: missing Debian packages:$$missing (run make as root, or install them)" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	fi; touch $@
+
+$(BUILD)/obj/%.o: harness/%.c $(HDRS) | $(BUILD)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(WARN) -c $< -o $@
+
+$(BUILD)/asan/obj/%.o: harness/%.c $(HDRS) | $(BUILD)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) -O1 -g $(SAN) $(WARN) -c $< -o $@
+
+$(BUILD)/gateway: $(call obj,$(GW_MAIN) $(GW_SRC))
+	$(CC) $(CFLAGS) $^ -o $@ $(LIBS)
+
+$(BUILD)/harness: $(call obj,$(HS_MAIN) $(HS_SRC))
+	$(CC) $(CFLAGS) $^ -o $@ $(LIBS)
+
+$(BUILD)/asan/gateway: $(call asanobj,$(GW_MAIN) $(GW_SRC))
+	$(CC) $(SAN) $^ -o $@ $(LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(call obj,$(GW_SRC) $(HS_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@ $(LIBS) -lcmocka
+
+$(BUILD)/asan/tests/%: $(BUILD)/asan/obj/tests/%.o $(call asanobj,$(GW_SRC) $(HS_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN) $^ -o $@ $(LIBS) -lcmocka
+
+# Unit tests print cmocka's own summary lines; a failing binary fails make.
+unit: deps $(TESTS)
+	@rc=0; for t in $(TESTS); do $$t || rc=1; done; exit $$rc
+
+unit-asan: deps $(ASAN_TESTS)
+	@rc=0; for t in $(ASAN_TESTS); do ASAN_OPTIONS=detect_leaks=1 $$t || rc=1; done; exit $$rc
+
+test: unit unit-asan
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,216 @@
+/*
+ * build/gateway: the reference WebSocket gateway wsfault judges.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fiu-control.h>
+
+#include "gw_faults.h"
+#include "gw_log.h"
+#include "gw_server.h"
+
+#define MAX_FAULTS 64
+
+static const char usage[] =
+"usage: build/gateway [options]\n"
+"\n"
+"The wsfault reference chat gateway: ws://HOST:PORT/ws, GET /health, and with\n"
+"--echo an RFC 6455 echo endpoint at /echo. Logs are JSON lines on stderr.\n"
+"\n"
+"  --port N              port to listen on; 0 picks a free one (default 8080)\n"
+"  --host ADDR           address to bind (default 127.0.0.1)\n"
+"  --port-file PATH      write the bound port there once the socket listens\n"
+"  --jwt-secret S        HS256 secret for tokens (or GATEWAY_JWT_SECRET)\n"
+"  --echo                also serve /echo\n"
+"  --max-message BYTES   close 1009 above this message size (default 16777216)\n"
+"  --startup-delay-ms N  how long startup takes when gateway/startup/slow\n"
+"                        fires (default 2000)\n"
+"  --ready-queue N       messages held before ready; more get not_ready\n"
+"                        (default 64)\n"
+"  --fault SPEC          enable a fault point at start (repeatable):\n"
+"                        NAME[:always|once|p=P|after=N|nth=N]\n"
+"  --seed N              seed for probability faults (default 1)\n"
+"  --fiu-ctrl PREFIX     open libfiu remote control (fiu-ctrl -f PREFIX ...)\n"
+"  --list-faults         print the fault catalogue and exit (--json for JSON)\n"
+"  --json                with --list-faults\n"
+"  --help                this text\n"
+"\n"
+"Exit status: 0 after SIGTERM/SIGINT (clients closed with 1001), 2 bad usage,\n"
+"1 could not start.\n";
+
+typedef struct gw_opts {
+    gw_server_config server;
+    gw_fault_spec faults[MAX_FAULTS];
+    int nfaults;
+    const char *fiu_ctrl;
+    unsigned long seed;
+    int list_faults;
+    int json;
+} gw_opts;
+
+enum { OPT_PORT = 1, OPT_HOST, OPT_PORT_FILE, OPT_SECRET, OPT_ECHO, OPT_MAX,
+       OPT_DELAY, OPT_QUEUE, OPT_FAULT, OPT_SEED, OPT_FIU, OPT_LIST, OPT_JSON,
+       OPT_HELP };
+
+static const struct option longopts[] = {
+    { "port", required_argument, NULL, OPT_PORT },
+    { "host", required_argument, NULL, OPT_HOST },
+    { "port-file", required_argument, NULL, OPT_PORT_FILE },
+    { "jwt-secret", required_argument, NULL, OPT_SECRET },
+    { "echo", no_argument, NULL, OPT_ECHO },
+    { "max-message", required_argument, NULL, OPT_MAX },
+    { "startup-delay-ms", required_argument, NULL, OPT_DELAY },
+    { "ready-queue", required_argument, NULL, OPT_QUEUE },
+    { "fault", required_argument, NULL, OPT_FAULT },
+    { "seed", required_argument, NULL, OPT_SEED },
+    { "fiu-ctrl", required_argument, NULL, OPT_FIU },
+    { "list-faults", no_argument, NULL, OPT_LIST },
+    { "json", no_argument, NULL, OPT_JSON },
+    { "help", no_argument, NULL, OPT_HELP },
+    { NULL, 0, NULL, 0 }
+};
+
+/* A whole non-negative number within [min, max], or an error naming the flag. */
+static int number_arg(const char *flag, const char *v, long long min, long long max,
+                      long long *out)
+{
+    char *end;
+    long long n = strtoll(v, &end, 10);
+
+    if (*v == '\0' || *end != '\0' || n < min || n > max) {
+        fprintf(stderr, "gateway: %s expects a whole number from %lld to %lld, "
+                "got \"%s\"\n", flag, min, max, v);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+static int add_fault(gw_opts *o, const char *spec)
+{
+    char err[256];
+
+    if (o->nfaults == MAX_FAULTS) {
+        fprintf(stderr, "gateway: at most %d --fault options\n", MAX_FAULTS);
+        return -1;
+    }
+    if (gw_fault_spec_parse(spec, &o->faults[o->nfaults], err, sizeof(err)) != 0) {
+        fprintf(stderr, "gateway: --fault %s: %s\n", spec, err);
+        return -1;
+    }
+    o->nfaults++;
+    return 0;
+}
+
+static int apply_opt(gw_opts *o, int c, const char *arg)
+{
+    long long n;
+
+    switch (c) {
+    case OPT_PORT:
+        if (number_arg("--port", arg, 0, 65535, &n)) return -1;
+        o->server.port = (int)n; return 0;
+    case OPT_HOST: o->server.host = arg; return 0;
+    case OPT_PORT_FILE: o->server.port_file = arg; return 0;
+    case OPT_SECRET: o->server.jwt_secret = arg; return 0;
+    case OPT_ECHO: o->server.echo = 1; return 0;
+    case OPT_MAX:
+        if (number_arg("--max-message", arg, 1, 1LL << 30, &n)) return -1;
+        o->server.max_message = (size_t)n; return 0;
+    case OPT_DELAY:
+        if (number_arg("--startup-delay-ms", arg, 0, 600000, &n)) return -1;
+        o->server.startup_delay_ms = (int)n; return 0;
+    case OPT_QUEUE:
+        if (number_arg("--ready-queue", arg, 0, 1000000, &n)) return -1;
+        o->server.ready_queue = (int)n; return 0;
+    case OPT_FAULT: return add_fault(o, arg);
+    case OPT_SEED:
+        if (number_arg("--seed", arg, 0, 1LL << 62, &n)) return -1;
+        o->seed = (unsigned long)n; return 0;
+    case OPT_FIU: o->fiu_ctrl = arg; return 0;
+    case OPT_LIST: o->list_faults = 1; return 0;
+    case OPT_JSON: o->json = 1; return 0;
+    default: return -1;
+    }
+}
+
+static int parse_args(int argc, char **argv, gw_opts *o)
+{
+    int c;
+
+    o->server.port = 8080;
+    o->server.max_message = 16u << 20;
+    o->server.startup_delay_ms = 2000;
+    o->server.ready_queue = 64;
+    o->seed = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (c == OPT_HELP) {
+            fputs(usage, stdout);
+            exit(0);
+        }
+        if (c == '?') {
+            fprintf(stderr, "gateway: unknown or incomplete option \"%s\" "
+                    "(see build/gateway --help)\n", argv[optind - 1]);
+            return -1;
+        }
+        if (apply_opt(o, c, optarg) != 0)
+            return -1;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "gateway: unexpected argument \"%s\" (see --help)\n", argv[optind]);
+        return -1;
+    }
+    if (!o->server.jwt_secret)
+        o->server.jwt_secret = getenv("GATEWAY_JWT_SECRET");
+    return 0;
+}
+
+static int start_faults(gw_opts *o)
+{
+    char err[256];
+
+    gw_faults_init(o->seed);
+    for (int i = 0; i < o->nfaults; i++) {
+        if (gw_fault_enable(&o->faults[i], err, sizeof(err)) != 0) {
+            fprintf(stderr, "gateway: %s\n", err);
+            return -1;
+        }
+        gw_log("info", "fault_enabled", json_pack("{s:s}", "name", o->faults[i].name));
+    }
+    if (o->fiu_ctrl && fiu_rc_fifo(o->fiu_ctrl) != 0) {
+        fprintf(stderr, "gateway: --fiu-ctrl %s: cannot create the control FIFOs\n",
+                o->fiu_ctrl);
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    gw_opts o;
+    char err[256];
+
+    memset(&o, 0, sizeof(o));
+    if (parse_args(argc, argv, &o) != 0)
+        return 2;
+    if (o.list_faults) {
+        gw_faults_print_catalogue(o.json);
+        return 0;
+    }
+    if (!o.server.jwt_secret || !*o.server.jwt_secret) {
+        fprintf(stderr, "gateway: no JWT secret: pass --jwt-secret S or set "
+                "GATEWAY_JWT_SECRET\n");
+        return 2;
+    }
+    if (start_faults(&o) != 0)
+        return 2;
+    if (gw_server_run(&o.server, err, sizeof(err)) != GW_SERVER_OK) {
+        gw_log("error", "start_failed", json_pack("{s:s}", "error", err));
+        return 1;
+    }
+    return 0;
+}

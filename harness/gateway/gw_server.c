@@ -1,0 +1,472 @@
+/*
+ * gw_server: libwebsockets callbacks, outgoing queues, health and echo.
+ * See gw_server.h; NOTES.md lists the lws 4.1.6 behaviours relied on.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libwebsockets.h>
+
+#include "gw_app.h"
+#include "gw_auth.h"
+#include "gw_log.h"
+#include "gw_server.h"
+
+typedef enum { CONN_HTTP, CONN_APP, CONN_ECHO } conn_kind;
+
+typedef struct gw_out {
+    struct gw_out *next;
+    size_t len;
+    int binary;
+    unsigned char buf[];        /* LWS_PRE bytes of headroom, then data */
+} gw_out;
+
+/* Per-connection state; lws allocates and zeroes it. */
+typedef struct gw_conn {
+    conn_kind kind;
+    struct lws *wsi;
+    gw_session *session;
+    gw_out *out_head, *out_tail;
+    unsigned char *rx;
+    size_t rx_len, rx_cap;
+    int rx_binary;
+    int close_code;             /* non-zero: close once the queue is empty */
+    char close_reason[124];
+    char *http_body;
+    size_t http_len;
+    struct gw_conn *next;       /* every WebSocket connection, for shutdown */
+} gw_conn;
+
+static struct {
+    const gw_server_config *cfg;
+    struct lws_context *ctx;
+    gw_app *app;
+    gw_conn *conns;
+    lws_sorted_usec_list_t ready_sul;
+} srv;
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    stop_requested = 1;
+    if (srv.ctx)
+        lws_cancel_service(srv.ctx);
+}
+
+static int queue_out(gw_conn *c, const void *data, size_t len, int binary)
+{
+    gw_out *o = malloc(sizeof(*o) + LWS_PRE + len);
+
+    if (!o)
+        return -1;
+    o->next = NULL;
+    o->len = len;
+    o->binary = binary;
+    memcpy(o->buf + LWS_PRE, data, len);
+    if (c->out_tail)
+        c->out_tail->next = o;
+    else
+        c->out_head = o;
+    c->out_tail = o;
+    lws_callback_on_writable(c->wsi);
+    return 0;
+}
+
+static void request_close(gw_conn *c, int code, const char *reason)
+{
+    c->close_code = code;
+    snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+    lws_callback_on_writable(c->wsi);
+}
+
+static void io_send(gw_session *s, const char *text, size_t len)
+{
+    queue_out(lws_wsi_user(s->transport), text, len, 0);
+}
+
+static void io_close(gw_session *s, int code, const char *reason)
+{
+    request_close(lws_wsi_user(s->transport), code, reason);
+}
+
+static void free_conn(gw_conn *c)
+{
+    gw_conn **pp = &srv.conns;
+
+    while (c->out_head) {
+        gw_out *o = c->out_head;
+        c->out_head = o->next;
+        free(o);
+    }
+    c->out_tail = NULL;
+    free(c->rx);
+    c->rx = NULL;
+    free(c->http_body);
+    c->http_body = NULL;
+    while (*pp && *pp != c)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = c->next;
+}
+
+/* An HTTP/1.1 answer written whole; lws' own helper writes HTTP/1.0. */
+static int http_answer(struct lws *wsi, gw_conn *c, int status, const char *reason,
+                       const char *ctype, char *body)
+{
+    size_t blen = strlen(body);
+    size_t cap = LWS_PRE + 256 + blen;
+    unsigned char *buf = malloc(cap);
+    int n;
+
+    if (!buf) {
+        free(body);
+        return -1;
+    }
+    n = snprintf((char *)buf + LWS_PRE, cap - LWS_PRE,
+                 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                 "Cache-Control: no-store\r\nConnection: close\r\n\r\n%s",
+                 status, reason, ctype, blen, body);
+    free(body);
+    c->http_body = (char *)buf;
+    c->http_len = (size_t)n;
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static int on_http(struct lws *wsi, gw_conn *c, const char *uri)
+{
+    c->kind = CONN_HTTP;
+    c->wsi = wsi;
+    if (strcmp(uri, "/health") == 0) {
+        json_t *h = gw_app_health(srv.app);
+        char *body = json_dumps(h, JSON_COMPACT);
+
+        json_decref(h);
+        return body ? http_answer(wsi, c, 200, "OK", "application/json", body) : -1;
+    }
+    return http_answer(wsi, c, 404, "Not Found", "application/json",
+                       strdup("{\"error\":\"not_found\",\"paths\":[\"/health\",\"/ws\"]}"));
+}
+
+static int on_http_writeable(struct lws *wsi, gw_conn *c)
+{
+    if (!c->http_body)
+        return 0;
+    lws_write(wsi, (unsigned char *)c->http_body + LWS_PRE, c->http_len, LWS_WRITE_HTTP_FINAL);
+    return -1;                  /* Connection: close */
+}
+
+static int path_is(struct lws *wsi, const char *want)
+{
+    char uri[256];
+
+    if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0)
+        return 0;
+    return strcmp(uri, want) == 0;
+}
+
+/*
+ * Before the 101: only the path is judged here. Authentication waits until
+ * the socket is accepted (seed auth-before-accept).
+ */
+static int on_confirm_upgrade(struct lws *wsi, gw_conn *c)
+{
+    static const char not_found[] =
+        "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    unsigned char buf[LWS_PRE + sizeof(not_found)];
+
+    if (path_is(wsi, "/ws") || (srv.cfg->echo && path_is(wsi, "/echo")))
+        return 0;
+    memcpy(buf + LWS_PRE, not_found, sizeof(not_found) - 1);
+    lws_write(wsi, buf + LWS_PRE, sizeof(not_found) - 1, LWS_WRITE_HTTP_HEADERS);
+    return 1;
+}
+
+/* The token from "Authorization: Bearer T", else from ?token=T. */
+static void copy_token(struct lws *wsi, char *tok, size_t len)
+{
+    char hdr[GW_AUTH_MAX_TOKEN + 64];
+    const char *v;
+
+    tok[0] = '\0';
+    if (lws_hdr_copy(wsi, hdr, sizeof(hdr), WSI_TOKEN_HTTP_AUTHORIZATION) > 0) {
+        v = gw_auth_bearer(hdr);
+        snprintf(tok, len, "%s", v ? v : "");
+        return;
+    }
+    v = lws_get_urlarg_by_name(wsi, "token=", hdr, (int)sizeof(hdr));
+    if (v)
+        snprintf(tok, len, "%s", v);
+}
+
+static int on_established(struct lws *wsi, gw_conn *c)
+{
+    char token[GW_AUTH_MAX_TOKEN + 64];
+
+    c->wsi = wsi;
+    c->next = srv.conns;
+    srv.conns = c;
+    if (path_is(wsi, "/echo")) {
+        c->kind = CONN_ECHO;
+        gw_app_echo_count(srv.app, 1);
+        return 0;
+    }
+    c->kind = CONN_APP;
+    copy_token(wsi, token, sizeof(token));
+    c->session = gw_app_open(srv.app, token, wsi);
+    return c->session ? 0 : -1;
+}
+
+static int rx_append(gw_conn *c, const void *in, size_t len)
+{
+    if (c->rx_len + len > srv.cfg->max_message)
+        return -1;
+    if (c->rx_len + len > c->rx_cap) {
+        size_t cap = c->rx_cap ? c->rx_cap : 4096;
+        unsigned char *p;
+
+        while (cap < c->rx_len + len)
+            cap *= 2;
+        p = realloc(c->rx, cap);
+        if (!p)
+            return -1;
+        c->rx = p;
+        c->rx_cap = cap;
+    }
+    memcpy(c->rx + c->rx_len, in, len);
+    c->rx_len += len;
+    return 0;
+}
+
+static void dispatch(gw_conn *c)
+{
+    if (c->kind == CONN_ECHO)
+        queue_out(c, c->rx, c->rx_len, c->rx_binary);
+    else if (c->rx_binary)
+        gw_app_binary(srv.app, c->session);
+    else
+        gw_app_message(srv.app, c->session, (const char *)c->rx, c->rx_len);
+    c->rx_len = 0;
+}
+
+/* Messages arrive in chunks; reassemble and cap them (RFC 6455 10.4: 1009). */
+static int on_receive(struct lws *wsi, gw_conn *c, const void *in, size_t len)
+{
+    static const char too_big[] = "message too big";
+
+    if (c->close_code)
+        return 0;
+    if (lws_is_first_fragment(wsi)) {
+        c->rx_len = 0;
+        c->rx_binary = lws_frame_is_binary(wsi);
+    }
+    if (rx_append(c, in, len) != 0) {
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+                         (unsigned char *)too_big, sizeof(too_big) - 1);
+        return -1;
+    }
+    if (lws_is_final_fragment(wsi))
+        dispatch(c);
+    return 0;
+}
+
+/* One lws_write per writeable callback; the close goes after the queue. */
+static int on_writeable(struct lws *wsi, gw_conn *c)
+{
+    gw_out *o = c->out_head;
+
+    if (o) {
+        int n = lws_write(wsi, o->buf + LWS_PRE, o->len,
+                          o->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+
+        c->out_head = o->next;
+        if (!c->out_head)
+            c->out_tail = NULL;
+        free(o);
+        if (n < 0)
+            return -1;
+        if (c->out_head || c->close_code)
+            lws_callback_on_writable(wsi);
+        return 0;
+    }
+    if (c->close_code) {
+        lws_close_reason(wsi, (enum lws_close_status)c->close_code,
+                         (unsigned char *)c->close_reason, strlen(c->close_reason));
+        return -1;
+    }
+    return 0;
+}
+
+static void on_closed(gw_conn *c)
+{
+    if (c->kind == CONN_APP && c->session)
+        gw_app_close(srv.app, c->session);
+    if (c->kind == CONN_ECHO)
+        gw_app_echo_count(srv.app, -1);
+    c->session = NULL;
+    free_conn(c);
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason,
+                    void *user, void *in, size_t len)
+{
+    gw_conn *c = user;
+
+    switch (reason) {
+    case LWS_CALLBACK_HTTP:
+        return on_http(wsi, c, in ? (const char *)in : "");
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        return on_http_writeable(wsi, c);
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        return on_confirm_upgrade(wsi, c);
+    case LWS_CALLBACK_ESTABLISHED:
+        return on_established(wsi, c);
+    case LWS_CALLBACK_RECEIVE:
+        return on_receive(wsi, c, in, len);
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return on_writeable(wsi, c);
+    case LWS_CALLBACK_CLOSED:
+        on_closed(c);
+        return 0;
+    case LWS_CALLBACK_CLOSED_HTTP:
+        free_conn(c);
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static const struct lws_protocols protocols[] = {
+    { "wsfault-gateway", callback, sizeof(gw_conn), 65536, 0, NULL, 0 },
+    { NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+static void lws_emit(int level, const char *line)
+{
+    gw_log_lws(level, line);
+}
+
+static void ready_cb(lws_sorted_usec_list_t *sul)
+{
+    gw_app_set_ready(srv.app);
+}
+
+/* The port file appears whole or not at all: write, then rename. */
+static int write_port_file(const char *path, int port, char *err, size_t errlen)
+{
+    char tmp[4096];
+    FILE *f;
+
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+    f = fopen(tmp, "w");
+    if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "cannot write port file %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return GW_SERVER_ERR;
+    }
+    return GW_SERVER_OK;
+}
+
+static struct lws_vhost *listen_vhost(const gw_server_config *cfg, char *err, size_t errlen)
+{
+    struct lws_context_creation_info info;
+    struct lws_vhost *vh;
+
+    memset(&info, 0, sizeof(info));
+    info.port = cfg->port;
+    info.iface = cfg->host ? cfg->host : "127.0.0.1";
+    info.protocols = protocols;
+    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+    vh = lws_create_vhost(srv.ctx, &info);
+    if (!vh)
+        snprintf(err, errlen, "cannot listen on %s:%d (port in use, or address "
+                 "not available; try --port 0)", info.iface, cfg->port);
+    return vh;
+}
+
+static int create_context(char *err, size_t errlen)
+{
+    struct lws_context_creation_info info;
+
+    memset(&info, 0, sizeof(info));
+    /* EXPLICIT_VHOSTS so port 0 can be read back; VALIDATE_UTF8 is read
+     * from the context options (1007 on invalid UTF-8, RFC 6455 8.1). */
+    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8;
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    srv.ctx = lws_create_context(&info);
+    if (!srv.ctx) {
+        snprintf(err, errlen, "libwebsockets could not create a context");
+        return GW_SERVER_ERR;
+    }
+    return GW_SERVER_OK;
+}
+
+/* SIGTERM: 1001 to every client, keep servicing until they are gone. */
+static void shut_down(void)
+{
+    int budget = 100;
+
+    gw_log("info", "shutdown", json_pack("{s:I}", "connections",
+                                         (json_int_t)gw_app_sessions(srv.app)));
+    gw_app_close_all(srv.app, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
+    for (gw_conn *c = srv.conns; c; c = c->next)
+        if (c->kind == CONN_ECHO)
+            request_close(c, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
+    while (srv.conns && budget-- > 0)
+        lws_service(srv.ctx, 20);
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int gw_server_run(const gw_server_config *cfg, char *err, size_t errlen)
+{
+    gw_app_config acfg = { cfg->jwt_secret, cfg->startup_delay_ms, cfg->ready_queue };
+    gw_io io = { io_send, io_close };
+    struct lws_vhost *vh;
+    int port, delay, rc = GW_SERVER_ERR;
+
+    srv.cfg = cfg;
+    lws_set_log_level(LLL_ERR | LLL_WARN, lws_emit);
+    install_signals();
+    if (create_context(err, errlen) != GW_SERVER_OK)
+        return GW_SERVER_ERR;
+    srv.app = gw_app_new(&acfg, &io);
+    vh = srv.app ? listen_vhost(cfg, err, errlen) : NULL;
+    if (!vh)
+        goto out;
+    port = lws_get_vhost_listen_port(vh);
+    gw_log("info", "listening", json_pack("{s:s,s:i,s:b}", "host",
+                                          cfg->host ? cfg->host : "127.0.0.1",
+                                          "port", port, "echo", cfg->echo));
+    if (cfg->port_file && write_port_file(cfg->port_file, port, err, errlen) != 0)
+        goto out;
+    /* Listening first, ready later: early messages wait in the gate. */
+    delay = gw_app_start(srv.app);
+    if (delay > 0)
+        lws_sul_schedule(srv.ctx, 0, &srv.ready_sul, ready_cb, (lws_usec_t)delay * 1000);
+    while (!stop_requested)
+        if (lws_service(srv.ctx, 0) < 0)
+            break;
+    shut_down();
+    rc = GW_SERVER_OK;
+out:
+    lws_context_destroy(srv.ctx);
+    gw_app_free(srv.app);
+    srv.ctx = NULL;
+    srv.app = NULL;
+    return rc;
+}

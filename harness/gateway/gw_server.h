@@ -1,0 +1,32 @@
+/*
+ * gw_server: the libwebsockets glue around gw_app.
+ *
+ * One protocol serves everything on one port: GET /health, the application
+ * endpoint /ws and, with --echo, the RFC 6455 echo endpoint /echo.
+ */
+#ifndef GW_SERVER_H
+#define GW_SERVER_H
+
+#include <stddef.h>
+
+#define GW_SERVER_OK 0
+#define GW_SERVER_ERR -1
+
+typedef struct gw_server_config {
+    const char *host;           /* address to bind; NULL: 127.0.0.1 */
+    int port;                   /* 0: any free port */
+    const char *port_file;      /* written once listening, or NULL */
+    const char *jwt_secret;
+    int echo;                   /* serve /echo */
+    size_t max_message;         /* larger messages: close 1009 */
+    int startup_delay_ms;
+    int ready_queue;
+} gw_server_config;
+
+/*
+ * Listen, run until SIGTERM or SIGINT, then close every client with 1001
+ * and return GW_SERVER_OK. err says why it could not start.
+ */
+int gw_server_run(const gw_server_config *cfg, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,180 @@
+/*
+ * hs_scenario: the scenario file format, loaded and validated.
+ *
+ * A scenario is one JSON file. The loader refuses a bad file before anything
+ * runs, naming the file, line, column and the field at fault. Unknown keys are
+ * errors. The format is described for editors in scenarios/schema.json and for
+ * people in the README ("Scenario files").
+ */
+#ifndef HS_SCENARIO_H
+#define HS_SCENARIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#define HS_SCN_OK 0
+#define HS_SCN_ERR -1
+
+typedef enum hs_step_kind {
+    HS_STEP_CONNECT,       /* open a WebSocket connection */
+    HS_STEP_SEND,          /* send a message, a frame or raw bytes */
+    HS_STEP_EXPECT,        /* wait for a frame whose fields match */
+    HS_STEP_EXPECT_EVENTS, /* wait for the 5 agent events of a request */
+    HS_STEP_EXPECT_CLOSE,  /* wait for the server to close the connection */
+    HS_STEP_CLOSE,         /* client-initiated close handshake */
+    HS_STEP_DISCONNECT,    /* drop the TCP connection without a close frame */
+    HS_STEP_HTTP,          /* plain HTTP request and expected answer */
+    HS_STEP_HEALTH,        /* GET /health and match fields, optionally waiting */
+    HS_STEP_FAULT,         /* enable or disable a fault point at run time */
+    HS_STEP_SLEEP          /* wait a fixed time (only for time-based behaviour) */
+} hs_step_kind;
+
+/* How a fault point fires once enabled. */
+typedef enum hs_fault_mode {
+    HS_FAULT_ALWAYS,       /* every hit */
+    HS_FAULT_ONCE,         /* the first hit only */
+    HS_FAULT_PROBABILITY,  /* each hit with probability p */
+    HS_FAULT_AFTER,        /* every hit after the first n */
+    HS_FAULT_NTH           /* the n-th hit only (1-based) */
+} hs_fault_mode;
+
+typedef struct hs_fault {
+    char *name;            /* catalogued name, e.g. gateway/bridge/create */
+    hs_fault_mode mode;
+    double probability;    /* HS_FAULT_PROBABILITY */
+    long n;                /* HS_FAULT_AFTER, HS_FAULT_NTH */
+    int expect_fire;       /* contract 7 applies (default 1) */
+    int line;
+} hs_fault;
+
+/* A POSIX fault through libfiu's preload: explicit probability and errno. */
+typedef struct hs_posix_fault {
+    char *name;            /* e.g. posix/io/net/send */
+    double probability;
+    int err;               /* errno handed to the failing call (failinfo) */
+    int line;
+} hs_posix_fault;
+
+/* What a send step puts on the wire. */
+typedef enum hs_payload_kind {
+    HS_PAYLOAD_JSON,       /* "json": any JSON value, sent as one text frame */
+    HS_PAYLOAD_TEXT,       /* "text": a string, one text frame */
+    HS_PAYLOAD_BINARY,     /* "binary_hex": bytes, one binary frame */
+    HS_PAYLOAD_FRAME,      /* "frame": a frame spelled out field by field */
+    HS_PAYLOAD_RAW         /* "raw_hex": bytes written as they are */
+} hs_payload_kind;
+
+typedef struct hs_frame_fields {
+    int fin;               /* default 1 */
+    int rsv;               /* 0..7, default 0 */
+    int opcode;            /* 0..15 */
+    int masked;            /* default 1 */
+    int64_t declared_len;  /* -1: the payload's real length */
+} hs_frame_fields;
+
+typedef struct hs_step {
+    hs_step_kind kind;
+    int line;              /* line of the step's opening brace */
+    int index;             /* 0-based position in "steps" */
+    char *conn;            /* connection name; default "main" */
+    int timeout_ms;        /* 0: the scenario's step timeout */
+
+    /* connect */
+    char *user;            /* token subject; default: conn name */
+    char *token;           /* valid, missing, expired, forged, alg_none,
+                              wrong_secret, garbage, oversized; default valid */
+    char *token_raw;       /* a literal token, overrides token */
+    char *token_in;        /* header or query; default header */
+    char *path;            /* default /ws; may carry a query */
+    int expect_status;     /* connect: default 101; http: default 200 */
+    json_t *headers;       /* object: extra request headers, or NULL */
+    char *ws_key;          /* NULL: random; "": header omitted */
+    char *ws_version;      /* NULL: 13; "": header omitted */
+    char *subprotocol;     /* NULL: none */
+    int omit_upgrade;      /* leave out the Upgrade header */
+
+    /* send */
+    hs_payload_kind payload_kind;
+    json_t *json;          /* HS_PAYLOAD_JSON */
+    unsigned char *bytes;  /* TEXT, BINARY, FRAME payload, RAW bytes */
+    size_t nbytes;
+    hs_frame_fields frame; /* HS_PAYLOAD_FRAME */
+    size_t chop;           /* write in pieces of this many bytes; 0 = whole */
+    int repeat;            /* send this many times; default 1 */
+
+    /* expect, http, health */
+    json_t *match;         /* matcher object (see hs_match.h), or NULL */
+
+    /* expect_events */
+    char *request_id;
+    int degraded;          /* -1 any, 0 must be false, 1 must be true */
+
+    /* expect_close */
+    int close_code;        /* 0: any code; -1: abnormal (no close frame) */
+
+    /* close */
+    int send_code;         /* code in our close frame; 0: none */
+    char *reason;
+
+    /* http */
+    char *method;          /* default GET */
+    char *body;
+
+    /* health */
+    int wait;              /* poll until the match holds or timeout */
+
+    /* fault */
+    hs_fault fault;
+    int enable;            /* 1 enable, 0 disable */
+
+    /* sleep */
+    int sleep_ms;
+} hs_step;
+
+typedef struct hs_target_opts {
+    int echo;              /* start the gateway with --echo */
+    int startup_delay_ms;  /* --startup-delay-ms; -1: gateway default */
+    long max_message;      /* --max-message; 0: gateway default */
+    int ready_queue;       /* --ready-queue; -1: gateway default */
+    int wait_ready;        /* wait for status != starting before steps; default 1 */
+    char **args;           /* extra gateway arguments, NULL-terminated */
+} hs_target_opts;
+
+typedef struct hs_scenario {
+    char *file;            /* path as given */
+    char *id;              /* unique; matches the file name without .json */
+    char *title;
+    char *seed;            /* one of the nine seed ids, or NULL */
+    char **tags;           /* NULL-terminated */
+    char *description;
+    hs_target_opts target;
+    hs_fault *faults;
+    size_t nfaults;
+    hs_posix_fault *posix_faults;
+    size_t nposix;
+    int timeout_ms;        /* whole scenario ceiling; default 20000 */
+    int step_timeout_ms;   /* default 5000 */
+    hs_step *steps;
+    size_t nsteps;
+} hs_scenario;
+
+/* The nine seed failure ids of DESIGN.md, NULL-terminated. */
+extern const char *const hs_seed_ids[];
+
+/*
+ * Load and validate one scenario file. On failure returns HS_SCN_ERR and
+ * writes "FILE:LINE:COL: field PATH: what is wrong" into err.
+ */
+int hs_scenario_load(const char *path, hs_scenario **out, char *err, size_t errlen);
+
+/* Same, from a buffer; name is used in messages. */
+int hs_scenario_parse(const char *name, const char *text, size_t len,
+                      hs_scenario **out, char *err, size_t errlen);
+
+void hs_scenario_free(hs_scenario *s);
+
+/* Human name of a step kind as written in files ("connect", "expect", ...). */
+const char *hs_step_kind_name(hs_step_kind k);
+
+#endif
