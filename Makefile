@@ -10,7 +10,7 @@ JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD   := build
 
 PKGS    := libwebsockets-dev libjansson-dev libfiu-dev fiu-utils libjwt-dev \
-           libcmocka-dev libssl-dev zlib1g-dev pkg-config
+           libcmocka-dev libssl-dev zlib1g-dev pkg-config libxml2-utils
 
 WARN    := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wformat=2
 CFLAGS  ?= -O2 -g
@@ -80,7 +80,21 @@ unit: deps $(TESTS)
 unit-asan: deps $(ASAN_TESTS)
 	@rc=0; for t in $(ASAN_TESTS); do ASAN_OPTIONS=detect_leaks=1 $$t || rc=1; done; exit $$rc
 
-test: unit unit-asan
+# The main job: the whole suite against the reference gateway.
+run: all
+	@build/harness $(HARNESS_FLAGS) scenarios; rc=$$?; \
+	echo "results: reports/latest/ (results.json, junit.xml, results.tap, summary.md)"; exit $$rc
+
+# The suite against the sanitized gateway: a sanitizer report fails a case.
+# libfiu's POSIX preload comes before the ASan runtime, hence link order off.
+suite: all $(BUILD)/asan/gateway
+	ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=1 \
+	  build/harness --gateway $(BUILD)/asan/gateway --out $(BUILD)/reports/suite $(HARNESS_FLAGS) scenarios
+
+test: unit unit-asan suite
 
 clean:
 	rm -rf $(BUILD)
+
+# Fuzzing targets (make fuzz, fuzz-overnight, fuzz-triage, ...) live beside the targets.
+-include fuzz/fuzz.mk
