@@ -16,6 +16,9 @@
 #define HS_SCN_OK 0
 #define HS_SCN_ERR -1
 
+/* A scenario file larger than this is refused before parsing. */
+#define HS_SCN_MAX_BYTES (1024 * 1024)
+
 typedef enum hs_step_kind {
     HS_STEP_CONNECT,       /* open a WebSocket connection */
     HS_STEP_SEND,          /* send a message, a frame or raw bytes */
@@ -168,7 +171,10 @@ extern const char *const hs_seed_ids[];
  */
 int hs_scenario_load(const char *path, hs_scenario **out, char *err, size_t errlen);
 
-/* Same, from a buffer; name is used in messages. */
+/*
+ * Same, from a buffer; name is used in messages. When name ends in .json the
+ * id must equal its base name without .json, as for a loaded file.
+ */
 int hs_scenario_parse(const char *name, const char *text, size_t len,
                       hs_scenario **out, char *err, size_t errlen);
 
