@@ -32,7 +32,7 @@ asanobj  = $(patsubst harness/%.c,$(BUILD)/asan/obj/%.o,$(1))
 TESTS       := $(patsubst harness/tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 ASAN_TESTS  := $(patsubst harness/tests/%.c,$(BUILD)/asan/tests/%,$(TEST_SRC))
 
-.PHONY: all deps run test unit unit-asan suite clean
+.PHONY: all deps run test unit unit-asan suite mutants clean
 .DEFAULT_GOAL := all
 
 all: deps $(BUILD)/gateway $(BUILD)/harness
@@ -91,7 +91,12 @@ suite: all $(BUILD)/asan/gateway
 	ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=1 \
 	  build/harness --gateway $(BUILD)/asan/gateway --out $(BUILD)/reports/suite $(HARNESS_FLAGS) scenarios
 
-test: unit unit-asan suite
+# Each seed bug brought back in a patched copy of the gateway; the suite must catch it.
+mutants: all
+	@CC="$(CC)" CFLAGS_MUT="$(CPPFLAGS_ALL) -O1 -g -w" LIBS="$(LIBS)" \
+	  HARNESS_FLAGS="$(HARNESS_FLAGS)" fixtures/mutants/kill.sh
+
+test: unit unit-asan suite mutants
 
 clean:
 	rm -rf $(BUILD)

@@ -530,6 +530,10 @@ json_t *gw_app_health(gw_app *app)
                   "handlers", (json_int_t)gw_router_count(&app->router),
                   "handlers_baseline", (json_int_t)app->baseline,
                   "queued", (json_int_t)app->nqueued);
+    /* Routing failures survived are failures /health must name (contract 4). */
+    json_object_set_new(json_object_get(h, "dependencies"), "router",
+                        json_pack("{s:s,s:I}", "state", "ok", "failures",
+                                  (json_int_t)app->router.skipped));
     json_object_set_new(h, "stats",
                         json_pack("{s:I,s:I,s:I,s:I,s:I}",
                                   "requests", (json_int_t)app->requests,

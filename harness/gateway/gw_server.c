@@ -398,6 +398,9 @@ static int create_context(char *err, size_t errlen)
      * from the context options (1007 on invalid UTF-8, RFC 6455 8.1). */
     info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8;
     info.port = CONTEXT_PORT_NO_LISTEN;
+    /* Room for oversized tokens, so they reach gw_auth and get 1008 rather
+     * than an HTTP error from the header parser. */
+    info.max_http_header_data = 32768;
     srv.ctx = lws_create_context(&info);
     if (!srv.ctx) {
         snprintf(err, errlen, "libwebsockets could not create a context");

@@ -1,0 +1,473 @@
+/*
+ * build/harness: the judge. Runs scenario files against a target and
+ * writes results.json, junit.xml, results.tap and summary.md.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hs_escape.h"
+#include "hs_fsutil.h"
+#include "hs_proc.h"
+#include "hs_results.h"
+#include "hs_suite.h"
+#include "hs_transcript.h"
+
+#define EXIT_PASS 0
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+
+static const char usage[] =
+"usage: build/harness [options] [scenario files or folders]   (default: scenarios/)\n"
+"\n"
+"Runs declarative scenarios against a WebSocket gateway and judges its\n"
+"degradation contract. Exit 0: all passed; 1: something failed; 2: bad usage\n"
+"or a bad scenario file.\n"
+"\n"
+"Target (default: a fresh build/gateway per scenario):\n"
+"  --gateway PATH        reference gateway binary (default build/gateway)\n"
+"  --target-cmd 'CMD'    start this instead; {port_file} or {port} are\n"
+"                        substituted; GATEWAY_JWT_SECRET is in its environment\n"
+"  --url ws://H:P/PATH   judge a target that is already running\n"
+"  --jwt-secret S        with --url: the secret its tokens are signed with\n"
+"  --fiu-ctrl PREFIX     with --url: its libfiu control FIFO prefix (fault steps)\n"
+"  --pid PID             with --url: its process id (fault steps)\n"
+"Selection and running:\n"
+"  -j, --jobs N          scenarios in parallel (default: number of cores)\n"
+"  --shard K/N           run the K-th of N interleaved shards\n"
+"  --filter GLOB         only case ids matching GLOB\n"
+"  --tag T               only cases tagged T\n"
+"  --repeat N            run each case N times; mixed outcomes are 'flaky'\n"
+"  --seed N              seed for everything random (default 1)\n"
+"  --known-issues FILE   expected failures (default fixtures/known-issues.json)\n"
+"  --list                list the selected cases and exit\n"
+"  -v, --verbose         print each step as it runs\n"
+"Output:\n"
+"  --out DIR             results folder (default: reports/runs/<run id>, with\n"
+"                        reports/latest pointing at it)\n"
+"  --help                this text\n";
+
+typedef struct hs_cli {
+    hs_suite_opts suite;
+    const char *out;
+    const char *known_path;
+    int list;
+    const char **paths;
+    size_t npaths;
+    int npaths_given;          /* scenario paths were named on the command line */
+} hs_cli;
+
+enum { O_GATEWAY = 256, O_TARGET_CMD, O_URL, O_SECRET, O_FIU, O_PID, O_SHARD,
+       O_FILTER, O_TAG, O_REPEAT, O_SEED, O_KNOWN, O_LIST, O_OUT, O_HELP };
+
+static const struct option longopts[] = {
+    { "gateway", required_argument, NULL, O_GATEWAY },
+    { "target-cmd", required_argument, NULL, O_TARGET_CMD },
+    { "url", required_argument, NULL, O_URL },
+    { "jwt-secret", required_argument, NULL, O_SECRET },
+    { "fiu-ctrl", required_argument, NULL, O_FIU },
+    { "pid", required_argument, NULL, O_PID },
+    { "jobs", required_argument, NULL, 'j' },
+    { "shard", required_argument, NULL, O_SHARD },
+    { "filter", required_argument, NULL, O_FILTER },
+    { "tag", required_argument, NULL, O_TAG },
+    { "repeat", required_argument, NULL, O_REPEAT },
+    { "seed", required_argument, NULL, O_SEED },
+    { "known-issues", required_argument, NULL, O_KNOWN },
+    { "list", no_argument, NULL, O_LIST },
+    { "verbose", no_argument, NULL, 'v' },
+    { "out", required_argument, NULL, O_OUT },
+    { "help", no_argument, NULL, O_HELP },
+    { NULL, 0, NULL, 0 }
+};
+
+static int whole(const char *flag, const char *v, long min, long max, long *out)
+{
+    char *end;
+    long n;
+
+    errno = 0;
+    n = strtol(v, &end, 10);
+    if (!*v || *end || errno || n < min || n > max) {
+        fprintf(stderr, "harness: %s expects a whole number from %ld to %ld, got \"%s\"\n",
+                flag, min, max, v);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+static int parse_shard(hs_cli *c, const char *v)
+{
+    int k, n, used = 0;
+
+    if (sscanf(v, "%d/%d%n", &k, &n, &used) != 2 || v[used] || n < 1 || k < 1 || k > n) {
+        fprintf(stderr, "harness: --shard expects K/N with 1 <= K <= N, got \"%s\"\n", v);
+        return -1;
+    }
+    c->suite.shard_k = k;
+    c->suite.shard_n = n;
+    return 0;
+}
+
+static int apply(hs_cli *c, int opt, const char *arg)
+{
+    long n;
+
+    switch (opt) {
+    case O_GATEWAY: c->suite.run.gateway = arg; return 0;
+    case O_TARGET_CMD: c->suite.run.target_cmd = arg; return 0;
+    case O_URL: c->suite.run.url = arg; return 0;
+    case O_SECRET: c->suite.run.jwt_secret = arg; return 0;
+    case O_FIU: c->suite.run.fiu_ctrl = arg; return 0;
+    case O_PID:
+        if (whole("--pid", arg, 1, INT_MAX, &n)) return -1;
+        c->suite.run.pid = (pid_t)n; return 0;
+    case 'j':
+        if (whole("--jobs", arg, 1, 256, &n)) return -1;
+        c->suite.jobs = (int)n; return 0;
+    case O_SHARD: return parse_shard(c, arg);
+    case O_FILTER: c->suite.filter = arg; return 0;
+    case O_TAG: c->suite.tag = arg; return 0;
+    case O_REPEAT:
+        if (whole("--repeat", arg, 1, 1000, &n)) return -1;
+        c->suite.repeat = (int)n; return 0;
+    case O_SEED:
+        if (whole("--seed", arg, 0, LONG_MAX, &n)) return -1;
+        c->suite.run.seed = (unsigned long)n; return 0;
+    case O_KNOWN: c->known_path = arg; return 0;
+    case O_LIST: c->list = 1; return 0;
+    case 'v': c->suite.run.verbose = 1; return 0;
+    case O_OUT: c->out = arg; return 0;
+    default: return -1;
+    }
+}
+
+static int check_target(const hs_cli *c)
+{
+    const hs_run_opts *r = &c->suite.run;
+    struct stat st;
+
+    if (r->url && r->target_cmd) {
+        fprintf(stderr, "harness: --url and --target-cmd exclude each other\n");
+        return -1;
+    }
+    if ((r->fiu_ctrl || r->pid) && !(r->fiu_ctrl && r->pid && r->url)) {
+        fprintf(stderr, "harness: --fiu-ctrl and --pid go together, with --url\n");
+        return -1;
+    }
+    if (!r->url && !r->target_cmd && stat(r->gateway, &st) != 0) {
+        fprintf(stderr, "harness: gateway binary %s: %s (run make first, or pass "
+                "--gateway PATH)\n", r->gateway, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_cli(int argc, char **argv, hs_cli *c)
+{
+    static const char *default_paths[] = { "scenarios" };
+    int opt;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+    c->suite.run.gateway = "build/gateway";
+    c->suite.run.seed = 1;
+    c->suite.run.argv0 = argv[0];
+    c->suite.jobs = cores > 0 ? (int)cores : 2;
+    c->known_path = "fixtures/known-issues.json";
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "j:v", longopts, NULL)) != -1) {
+        if (opt == O_HELP) {
+            fputs(usage, stdout);
+            exit(EXIT_PASS);
+        }
+        if (opt == '?' || opt == ':') {
+            fprintf(stderr, "harness: unknown or incomplete option \"%s\" (see --help)\n",
+                    argv[optind - 1]);
+            return -1;
+        }
+        if (apply(c, opt, optarg) != 0)
+            return -1;
+    }
+    c->paths = optind < argc ? (const char **)argv + optind : default_paths;
+    c->npaths = optind < argc ? (size_t)(argc - optind) : 1;
+    c->npaths_given = optind < argc && !(argc - optind == 1 && strcmp(argv[optind], "scenarios") == 0);
+    c->suite.target_name = c->suite.run.url ? "url" : c->suite.run.target_cmd ? "cmd" : "reference";
+    return check_target(c);
+}
+
+static void list_cases(const hs_suite *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        hs_buf b = HS_BUF_INIT;
+        hs_escape_str(hs_escape_term, s->v[i]->id, &b);
+        hs_buf_puts(&b, "  ");
+        hs_escape_str(hs_escape_term, s->v[i]->file, &b);
+        printf("%s\n", b.p ? b.p : "");
+        hs_buf_free(&b);
+    }
+    printf("%zu cases\n", s->n);
+}
+
+static void run_id(char *buf, size_t len)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    size_t n;
+
+    gmtime_r(&now, &tm);
+    n = strftime(buf, len, "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(buf + n, len - n, "-%d", (int)getpid());
+}
+
+/* Default output: a dated run folder, and reports/latest pointing at it. */
+static int out_dir(const hs_cli *c, const char *id, char *dir, size_t len, char *err,
+                   size_t errlen)
+{
+    char link_tmp[PATH_MAX], target[PATH_MAX];
+
+    if (c->out) {
+        snprintf(dir, len, "%s", c->out);
+        return hs_fs_mkdirs(dir, err, errlen);
+    }
+    snprintf(dir, len, "reports/runs/%s", id);
+    if (hs_fs_mkdirs(dir, err, errlen) != 0)
+        return -1;
+    snprintf(target, sizeof(target), "runs/%s", id);
+    snprintf(link_tmp, sizeof(link_tmp), "reports/.latest.%d", (int)getpid());
+    unlink(link_tmp);
+    if (symlink(target, link_tmp) != 0 || rename(link_tmp, "reports/latest") != 0) {
+        snprintf(err, errlen, "cannot point reports/latest at %s: %s (is reports/latest "
+                 "a folder? remove it)", dir, strerror(errno));
+        unlink(link_tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static char *git_commit(void)
+{
+    char buf[64] = "";
+    FILE *p = popen("git rev-parse HEAD 2>/dev/null", "r");
+
+    if (p) {
+        if (!fgets(buf, sizeof(buf), p))
+            buf[0] = '\0';
+        pclose(p);
+    }
+    buf[strcspn(buf, "\n")] = '\0';
+    return strdup(buf[0] ? buf : "unknown");
+}
+
+static json_t *run_info(const hs_cli *c, const char *id, int argc, char **argv,
+                        double ms)
+{
+    char started[40], shard[32], *commit = git_commit();
+    time_t now = time(NULL) - (time_t)(ms / 1000);
+    struct tm tm;
+    hs_buf cmd = HS_BUF_INIT;
+    json_t *j;
+
+    gmtime_r(&now, &tm);
+    strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    for (int i = 0; i < argc; i++)
+        hs_buf_printf(&cmd, "%s%s", i ? " " : "", argv[i]);
+    snprintf(shard, sizeof(shard), "%d/%d", c->suite.shard_k ? c->suite.shard_k : 1,
+             c->suite.shard_n ? c->suite.shard_n : 1);
+    j = json_pack("{s:s,s:s,s:f,s:s,s:s,s:s,s:I,s:i,s:s,s:b,s:{s:s,s:s,s:s},s:s}",
+                  "id", id, "started_at", started, "duration_ms", ms, "git_commit", commit,
+                  "target", c->suite.run.url ? c->suite.run.url
+                          : c->suite.run.target_cmd ? c->suite.run.target_cmd
+                          : c->suite.run.gateway,
+                  "command", cmd.p ? cmd.p : "", "seed", (json_int_t)c->suite.run.seed,
+                  "jobs", c->suite.jobs, "shard", shard, "strict", 0,
+                  "versions", "libwebsockets", "4.1.6", "jansson", JANSSON_VERSION,
+                  "libfiu", "1.1", "build_flags", "-O2 -g -DFIU_ENABLE=1");
+    hs_buf_free(&cmd);
+    free(commit);
+    return j;
+}
+
+static const char *const catalogue[] = {
+#define WSF_FAULT(name, seed, desc) name,
+#include "faults.def"
+#undef WSF_FAULT
+    NULL
+};
+
+/* For every catalogued point: in how many scenarios it fired. */
+static json_t *fault_coverage(const json_t *cases)
+{
+    json_t *cov = json_object(), *c, *f;
+    const char *name;
+    size_t i;
+
+    for (size_t k = 0; catalogue[k]; k++)
+        json_object_set_new(cov, catalogue[k], json_pack("{s:i}", "scenarios_fired", 0));
+    json_array_foreach((json_t *)cases, i, c)
+        json_object_foreach(json_object_get(c, "faults"), name, f) {
+            json_t *e = json_object_get(cov, name);
+            if (e && json_integer_value(json_object_get(f, "fired")) > 0)
+                json_object_set_new(e, "scenarios_fired", json_integer(
+                    json_integer_value(json_object_get(e, "scenarios_fired")) + 1));
+        }
+    return cov;
+}
+
+/*
+ * A full run against the reference gateway must make every catalogued point
+ * fire somewhere: a point no scenario fires is a fix nobody proves. The
+ * verdict is a case of its own so it reaches JUnit and the totals.
+ */
+static void coverage_case(const hs_cli *c, json_t *cases, const json_t *cov)
+{
+    json_t *reasons = json_array(), *e;
+    const char *name;
+
+    if (c->suite.run.url || c->suite.run.target_cmd || c->suite.filter || c->suite.tag ||
+        c->suite.shard_n > 1 || c->npaths_given)
+        return;
+    json_object_foreach((json_t *)cov, name, e)
+        if (json_integer_value(json_object_get(e, "scenarios_fired")) == 0)
+            json_array_append_new(reasons, json_pack("{s:i,s:n,s:n,s:s+}", "clause", 7,
+                                                     "step", "line", "message", name,
+                                                     " never fired in any scenario (contract 7)"));
+    json_array_append_new(cases, json_pack("{s:s,s:s,s:s,s:s,s:n,s:[s],s:s,s:f,s:[],s:o,s:{},s:s,s:{},s:s}",
+        "id", "fault-coverage", "title", "Every catalogued fault point fires in some scenario",
+        "file", "harness/common/faults.def", "suite", "coverage", "seed", "tags", "coverage",
+        "status", json_array_size(reasons) ? "failed" : "passed", "duration_ms", 0.0,
+        "durations_ms", "reasons", reasons, "transcript", "log_excerpt", "", "faults",
+        "repro", "build/harness scenarios"));
+    hs_suite_print_failure(json_array_get(cases, json_array_size(cases) - 1));
+}
+
+static int count(const json_t *totals, const char *k)
+{
+    return (int)json_integer_value(json_object_get(totals, k));
+}
+
+/* The last line is the contract: "N passed, N failed[, N skipped]". */
+static int print_totals(const json_t *totals, const char *dir)
+{
+    int passed = count(totals, "passed") + count(totals, "xfailed");
+    int failed = count(totals, "failed") + count(totals, "xpassed") + count(totals, "flaky");
+    int skipped = count(totals, "skipped");
+
+    printf("results: %s/results.json (junit.xml, results.tap, summary.md)\n", dir);
+    printf("totals: %d passed, %d failed, %d skipped, %d xfailed, %d xpassed, %d flaky\n",
+           count(totals, "passed"), count(totals, "failed"), skipped, count(totals, "xfailed"),
+           count(totals, "xpassed"), count(totals, "flaky"));
+    if (skipped)
+        printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+    else
+        printf("%d passed, %d failed\n", passed, failed);
+    return failed ? EXIT_FAIL : EXIT_PASS;
+}
+
+static int write_outputs(const hs_cli *c, json_t *cases, int argc, char **argv,
+                         double ms, const char *id)
+{
+    char dir[PATH_MAX], err[512];
+    json_t *doc, *totals, *cov = fault_coverage(cases);
+    int rc;
+
+    coverage_case(c, cases, cov);
+    totals = hs_suite_totals(cases);
+
+    if (out_dir(c, id, dir, sizeof(dir), err, sizeof(err)) != 0) {
+        fprintf(stderr, "harness: %s\n", err);
+        json_decref(totals);
+        json_decref(cov);
+        return EXIT_USAGE;
+    }
+    doc = json_pack("{s:s,s:o,s:O,s:O,s:o}", "format", HS_RESULTS_FORMAT,
+                    "run", run_info(c, id, argc, argv, ms), "totals", totals,
+                    "cases", cases, "fault_coverage", cov);
+    if (hs_results_write_all(doc, dir, err, sizeof(err)) != 0) {
+        fprintf(stderr, "harness: writing results in %s: %s\n", dir, err);
+        json_decref(doc);
+        json_decref(totals);
+        return EXIT_FAIL;
+    }
+    rc = print_totals(totals, dir);
+    json_decref(doc);
+    json_decref(totals);
+    return rc;
+}
+
+static int make_workdir(hs_cli *c, char *buf, size_t len)
+{
+    const char *tmp = getenv("TMPDIR");
+
+    snprintf(buf, len, "%s/wsfault-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(buf)) {
+        fprintf(stderr, "harness: cannot create a scratch folder in %s: %s\n",
+                tmp && *tmp ? tmp : "/tmp", strerror(errno));
+        return -1;
+    }
+    c->suite.run.workdir = buf;
+    return 0;
+}
+
+/* Keep going past an entry that cannot be removed: the rest still goes. */
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    remove(path);
+    return 0;
+}
+
+/* The scratch folder goes, whatever a target left in it (FIFOs, port files). */
+static void remove_tree(const char *dir)
+{
+    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int main(int argc, char **argv)
+{
+    hs_cli c;
+    hs_suite s;
+    char err[1024], work[PATH_MAX], id[64];
+    json_t *cases, *known;
+    double t0;
+    int rc;
+
+    memset(&c, 0, sizeof(c));
+    if (parse_cli(argc, argv, &c) != 0)
+        return EXIT_USAGE;
+    if (hs_suite_load(c.paths, c.npaths, &s, err, sizeof(err)) != HS_SUITE_OK) {
+        fprintf(stderr, "harness: %s\n", err);
+        return EXIT_USAGE;
+    }
+    hs_suite_select(&s, &c.suite);
+    if (c.list) {
+        list_cases(&s);
+        hs_suite_free(&s);
+        return EXIT_PASS;
+    }
+    known = hs_known_load(c.known_path, err, sizeof(err));
+    if (!known) {
+        fprintf(stderr, "harness: %s\n", err);
+        return EXIT_USAGE;
+    }
+    c.suite.known = known;
+    if (make_workdir(&c, work, sizeof(work)) != 0)
+        return EXIT_USAGE;
+    hs_proc_install_handlers();
+    c.suite.progress = isatty(STDERR_FILENO);
+    run_id(id, sizeof(id));
+    t0 = hs_now_ms();
+    cases = hs_suite_run(&s, &c.suite);
+    rc = write_outputs(&c, cases, argc, argv, hs_now_ms() - t0, id);
+    remove_tree(work);
+    json_decref(cases);
+    json_decref(known);
+    hs_suite_free(&s);
+    return rc;
+}
