@@ -86,15 +86,16 @@ run: all
 	echo "results: reports/latest/ (results.json, junit.xml, results.tap, summary.md)"; exit $$rc
 
 # The suite against the sanitized gateway: a sanitizer report fails a case.
-# libfiu's POSIX preload comes before the ASan runtime, hence link order off.
+# With POSIX faults, the ASan runtime must be loaded before libfiu's preload.
 suite: all $(BUILD)/asan/gateway
-	ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=1 \
-	  build/harness --gateway $(BUILD)/asan/gateway --out $(BUILD)/reports/suite $(HARNESS_FLAGS) scenarios
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/fixtures/lsan.supp:print_suppressions=0 \
+	  build/harness --gateway $(BUILD)/asan/gateway --preload $(shell $(CC) -print-file-name=libasan.so) \
+	  --out $(BUILD)/reports/suite $(HARNESS_FLAGS) scenarios
 
 # Each seed bug brought back in a patched copy of the gateway; the suite must catch it.
 mutants: all
 	@CC="$(CC)" CFLAGS_MUT="$(CPPFLAGS_ALL) -O1 -g -w" LIBS="$(LIBS)" \
-	  HARNESS_FLAGS="$(HARNESS_FLAGS)" fixtures/mutants/kill.sh
+	  HARNESS_FLAGS="--step-timeout 1000 $(HARNESS_FLAGS)" fixtures/mutants/kill.sh
 
 test: unit unit-asan suite mutants
 

@@ -39,6 +39,8 @@ static const char usage[] =
 "  --jwt-secret S        with --url: the secret its tokens are signed with\n"
 "  --fiu-ctrl PREFIX     with --url: its libfiu control FIFO prefix (fault steps)\n"
 "  --pid PID             with --url: its process id (fault steps)\n"
+"  --preload LIB         put LIB before libfiu's preload for POSIX faults (the\n"
+"                        ASan runtime, when the target is built with ASan)\n"
 "Selection and running:\n"
 "  -j, --jobs N          scenarios in parallel (default: number of cores)\n"
 "  --shard K/N           run the K-th of N interleaved shards\n"
@@ -46,6 +48,7 @@ static const char usage[] =
 "  --tag T               only cases tagged T\n"
 "  --repeat N            run each case N times; mixed outcomes are 'flaky'\n"
 "  --seed N              seed for everything random (default 1)\n"
+"  --step-timeout MS     default step ceiling for scenarios that set none\n"
 "  --known-issues FILE   expected failures (default fixtures/known-issues.json)\n"
 "  --list                list the selected cases and exit\n"
 "  -v, --verbose         print each step as it runs\n"
@@ -65,7 +68,7 @@ typedef struct hs_cli {
 } hs_cli;
 
 enum { O_GATEWAY = 256, O_TARGET_CMD, O_URL, O_SECRET, O_FIU, O_PID, O_SHARD,
-       O_FILTER, O_TAG, O_REPEAT, O_SEED, O_KNOWN, O_LIST, O_OUT, O_HELP };
+       O_FILTER, O_TAG, O_REPEAT, O_SEED, O_KNOWN, O_LIST, O_OUT, O_HELP, O_STEP_TIMEOUT, O_PRELOAD };
 
 static const struct option longopts[] = {
     { "gateway", required_argument, NULL, O_GATEWAY },
@@ -80,6 +83,8 @@ static const struct option longopts[] = {
     { "tag", required_argument, NULL, O_TAG },
     { "repeat", required_argument, NULL, O_REPEAT },
     { "seed", required_argument, NULL, O_SEED },
+    { "step-timeout", required_argument, NULL, O_STEP_TIMEOUT },
+    { "preload", required_argument, NULL, O_PRELOAD },
     { "known-issues", required_argument, NULL, O_KNOWN },
     { "list", no_argument, NULL, O_LIST },
     { "verbose", no_argument, NULL, 'v' },
@@ -142,6 +147,10 @@ static int apply(hs_cli *c, int opt, const char *arg)
     case O_SEED:
         if (whole("--seed", arg, 0, LONG_MAX, &n)) return -1;
         c->suite.run.seed = (unsigned long)n; return 0;
+    case O_STEP_TIMEOUT:
+        if (whole("--step-timeout", arg, 1, 600000, &n)) return -1;
+        c->suite.run.step_timeout_ms = (int)n; return 0;
+    case O_PRELOAD: c->suite.run.preload_first = arg; return 0;
     case O_KNOWN: c->known_path = arg; return 0;
     case O_LIST: c->list = 1; return 0;
     case 'v': c->suite.run.verbose = 1; return 0;

@@ -61,10 +61,16 @@ static int remaining(const run_ctx *x, int step_ms)
     return ms < step_ms ? (ms > 0 ? ms : 0) : step_ms;
 }
 
-/* The step's own ceiling, else the scenario's, within what is left overall. */
+/* The scenario's default step ceiling, unless --step-timeout overrides it. */
+static int default_step_ms(const run_ctx *x)
+{
+    return x->o->step_timeout_ms > 0 ? x->o->step_timeout_ms : x->s->step_timeout_ms;
+}
+
+/* The step's own ceiling, else the default, within what is left overall. */
 static int step_ms(const run_ctx *x, const hs_step *st)
 {
-    return remaining(x, st->timeout_ms > 0 ? st->timeout_ms : x->s->step_timeout_ms);
+    return remaining(x, st->timeout_ms > 0 ? st->timeout_ms : default_step_ms(x));
 }
 
 static void skip(run_ctx *x, const char *why)
@@ -272,7 +278,7 @@ static char *posix_enable(const hs_scenario *s)
 static int start_target(run_ctx *x, char *err, size_t errlen)
 {
     char port_file[PATH_MAX + 16], stderr_path[PATH_MAX + 64], secret_env[200];
-    char seed_env[64], *fiu_env = NULL, *env[5] = { NULL };
+    char seed_env[64], *fiu_env = NULL, *preload = NULL, *env[5] = { NULL };
     hs_target_spec spec;
     char **argv;
     int rc, ne = 0;
@@ -301,8 +307,14 @@ static int start_target(run_ctx *x, char *err, size_t errlen)
     spec.stderr_path = stderr_path;
     spec.port_file = port_file;
     spec.ready_timeout_ms = remaining(x, 10000);
-    spec.preload = x->s->nposix ? FIU_LIB "/fiu_run_preload.so " FIU_LIB "/fiu_posix_preload.so" : NULL;
+    if (x->s->nposix &&
+        asprintf(&preload, "%s%s" FIU_LIB "/fiu_run_preload.so " FIU_LIB "/fiu_posix_preload.so",
+                 x->o->preload_first ? x->o->preload_first : "",
+                 x->o->preload_first ? " " : "") < 0)
+        preload = NULL;
+    spec.preload = preload;
     rc = hs_target_start(&spec, &x->target, err, errlen);
+    free(preload);
     free_argv(argv);
     free(fiu_env);
     if (rc != HS_TARGET_OK)
@@ -878,7 +890,7 @@ static int run_step(run_ctx *x, const hs_step *st)
 /* Let in-flight requests finish: contract 3 needs their answers. */
 static void drain(run_ctx *x)
 {
-    double end = hs_now_ms() + remaining(x, x->s->step_timeout_ms);
+    double end = hs_now_ms() + remaining(x, default_step_ms(x));
 
     for (size_t i = 0; i < x->nclients; i++) {
         hs_client *c = x->clients[i];
@@ -1066,7 +1078,8 @@ static void finish(run_ctx *x, json_t **final, json_t **settled, hs_record *rec)
     drain(x);
     *final = health(x, 2000);
     close_all(x);
-    *settled = health_until(x, counts_settled, NULL, SETTLE_MS);
+    *settled = health_until(x, counts_settled, NULL,
+                            default_step_ms(x) < SETTLE_MS ? default_step_ms(x) : SETTLE_MS);
     stop_target(x, rec);
 }
 
@@ -1082,6 +1095,10 @@ static void run_steps(run_ctx *x)
             fprintf(stderr, "  [%s] step %zu: %s\n", x->s->id, i,
                     hs_step_kind_name(x->s->steps[i].kind));
         run_step(x, &x->s->steps[i]);
+        /* Later steps of a failed scenario mostly fail as consequences and
+         * each would wait out its ceiling: stop, then judge the contract. */
+        if (json_array_size(x->reasons) > 0)
+            break;
     }
 }
 

@@ -25,6 +25,8 @@ typedef struct hs_run_opts {
     const char *logdir;         /* target stderr logs go here, or NULL */
     const char *argv0;          /* for repro commands */
     unsigned long seed;
+    const char *preload_first; /* before libfiu's preload (a sanitizer runtime) */
+    int step_timeout_ms;        /* overrides the scenarios' default; 0: theirs */
     int verbose;                /* print the wire log as it happens */
 } hs_run_opts;
 
