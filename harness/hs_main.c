@@ -236,25 +236,30 @@ static void run_id(char *buf, size_t len)
     snprintf(buf + n, len - n, "-%d", (int)getpid());
 }
 
-/* Default output: a dated run folder, and reports/latest pointing at it. */
+/* The results folder: --out, or a dated run folder under reports/runs. */
 static int out_dir(const hs_cli *c, const char *id, char *dir, size_t len, char *err,
                    size_t errlen)
 {
+    if (c->out)
+        snprintf(dir, len, "%s", c->out);
+    else
+        snprintf(dir, len, "reports/runs/%s", id);
+    return hs_fs_mkdirs(dir, err, errlen);
+}
+
+/* Once a default run is complete, reports/latest points at it (atomically). */
+static int point_latest(const hs_cli *c, const char *id, char *err, size_t errlen)
+{
     char link_tmp[PATH_MAX], target[PATH_MAX];
 
-    if (c->out) {
-        snprintf(dir, len, "%s", c->out);
-        return hs_fs_mkdirs(dir, err, errlen);
-    }
-    snprintf(dir, len, "reports/runs/%s", id);
-    if (hs_fs_mkdirs(dir, err, errlen) != 0)
-        return -1;
+    if (c->out)
+        return 0;
     snprintf(target, sizeof(target), "runs/%s", id);
     snprintf(link_tmp, sizeof(link_tmp), "reports/.latest.%d", (int)getpid());
     unlink(link_tmp);
     if (symlink(target, link_tmp) != 0 || rename(link_tmp, "reports/latest") != 0) {
-        snprintf(err, errlen, "cannot point reports/latest at %s: %s (is reports/latest "
-                 "a folder? remove it)", dir, strerror(errno));
+        snprintf(err, errlen, "cannot point reports/latest at reports/%s: %s (is "
+                 "reports/latest a folder? remove it)", target, strerror(errno));
         unlink(link_tmp);
         return -1;
     }
@@ -381,21 +386,14 @@ static int print_totals(const json_t *totals, const char *dir)
 }
 
 static int write_outputs(const hs_cli *c, json_t *cases, int argc, char **argv,
-                         double ms, const char *id)
+                         double ms, const char *id, const char *dir)
 {
-    char dir[PATH_MAX], err[512];
+    char err[512];
     json_t *doc, *totals, *cov = fault_coverage(cases);
     int rc;
 
     coverage_case(c, cases, cov);
     totals = hs_suite_totals(cases);
-
-    if (out_dir(c, id, dir, sizeof(dir), err, sizeof(err)) != 0) {
-        fprintf(stderr, "harness: %s\n", err);
-        json_decref(totals);
-        json_decref(cov);
-        return EXIT_USAGE;
-    }
     doc = json_pack("{s:s,s:o,s:O,s:O,s:o}", "format", HS_RESULTS_FORMAT,
                     "run", run_info(c, id, argc, argv, ms), "totals", totals,
                     "cases", cases, "fault_coverage", cov);
@@ -405,6 +403,8 @@ static int write_outputs(const hs_cli *c, json_t *cases, int argc, char **argv,
         json_decref(totals);
         return EXIT_FAIL;
     }
+    if (point_latest(c, id, err, sizeof(err)) != 0)
+        fprintf(stderr, "harness: %s\n", err);
     rc = print_totals(totals, dir);
     json_decref(doc);
     json_decref(totals);
@@ -442,7 +442,7 @@ int main(int argc, char **argv)
 {
     hs_cli c;
     hs_suite s;
-    char err[1024], work[PATH_MAX], id[64];
+    char err[1024], work[PATH_MAX], id[64], dir[PATH_MAX], logs[PATH_MAX + 8];
     json_t *cases, *known;
     double t0;
     int rc;
@@ -471,9 +471,17 @@ int main(int argc, char **argv)
     hs_proc_install_handlers();
     c.suite.progress = isatty(STDERR_FILENO);
     run_id(id, sizeof(id));
+    if (out_dir(&c, id, dir, sizeof(dir), err, sizeof(err)) != 0 ||
+        snprintf(logs, sizeof(logs), "%s/logs", dir) < 0 ||
+        hs_fs_mkdirs(logs, err, sizeof(err)) != 0) {
+        fprintf(stderr, "harness: %s\n", err);
+        remove_tree(work);
+        return EXIT_USAGE;
+    }
+    c.suite.run.logdir = logs;
     t0 = hs_now_ms();
     cases = hs_suite_run(&s, &c.suite);
-    rc = write_outputs(&c, cases, argc, argv, hs_now_ms() - t0, id);
+    rc = write_outputs(&c, cases, argc, argv, hs_now_ms() - t0, id, dir);
     remove_tree(work);
     json_decref(cases);
     json_decref(known);

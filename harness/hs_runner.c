@@ -49,6 +49,8 @@ typedef struct run_ctx {
     json_t *faults_enabled;
     json_t *http_log;           /* transcript of HTTP and fault steps */
     double deadline;            /* whole-scenario ceiling, hs_now_ms() based */
+    int signalled;              /* a signal step sent this signal */
+    json_t *health_at_signal;   /* /health just before it */
     int skipped;
     char skip_reason[512];
 } run_ctx;
@@ -145,7 +147,8 @@ static json_t *health_until(run_ctx *x, int (*pred)(const json_t *, const void *
     for (;;) {
         json_decref(h);
         h = health(x, remaining(x, timeout_ms));
-        if ((h && pred(h, arg)) || hs_now_ms() >= end || !x->has_health)
+        if ((h && pred(h, arg)) || hs_now_ms() >= end || !x->has_health ||
+            (x->spawned && !hs_target_alive(&x->target)))
             return h;
         usleep((useconds_t)pause_us);
         pause_us = pause_us < 32000 ? pause_us * 2 : pause_us;
@@ -505,14 +508,17 @@ static int step_connect(run_ctx *x, const hs_step *st)
     o.transcript = c->transcript;
     c->step = st->index;
     c->line = st->line;
-    c->app = strncmp(path, "/ws", 3) == 0;
-    c->ws = hs_ws_connect(&o, &c->hs, err, sizeof(err));
+    c->app = st->handshake && strncmp(path, "/ws", 3) == 0;
+    c->ws = st->handshake ? hs_ws_connect(&o, &c->hs, err, sizeof(err))
+                          : hs_ws_open_tcp(&o, err, sizeof(err));
     free_headers(headers);
     add_client(x, c);
     if (!c->ws) {
         FAIL(x, st, "%s: could not connect: %s", c->name, err);
         return -1;
     }
+    if (!st->handshake)
+        return 0;
     judge_status(x, st, c);
     if (c->hs.status != 101) {
         hs_ws_free(c->ws);
@@ -867,6 +873,22 @@ static int step_sleep(run_ctx *x, const hs_step *st)
     return 0;
 }
 
+static int step_signal(run_ctx *x, const hs_step *st)
+{
+    if (!x->spawned) {
+        skip(x, "signal steps need a target the harness started");
+        return -1;
+    }
+    /* The counters must be read while the target can still answer. */
+    json_decref(x->health_at_signal);
+    x->health_at_signal = health(x, step_ms(x, st));
+    x->signalled = st->signo;
+    hs_transcript_note(x->http_log, "signal %s to pid %d", strsignal(st->signo),
+                       (int)x->target.pid);
+    kill(x->target.pid, st->signo);
+    return 0;
+}
+
 static int run_step(run_ctx *x, const hs_step *st)
 {
     switch (st->kind) {
@@ -881,6 +903,7 @@ static int run_step(run_ctx *x, const hs_step *st)
     case HS_STEP_HEALTH: return step_health(x, st);
     case HS_STEP_FAULT: return step_fault(x, st);
     case HS_STEP_SLEEP: return step_sleep(x, st);
+    case HS_STEP_SIGNAL: return step_signal(x, st);
     }
     return -1;
 }
@@ -962,10 +985,14 @@ static void stop_target(run_ctx *x, hs_record *rec)
     if (!x->spawned)
         return;
     rec->spawned = 1;
-    rec->died = !hs_target_alive(&x->target);
+    rec->died = !hs_target_alive(&x->target) && !x->signalled;
     rc = hs_target_stop(&x->target, STOP_MS, &status, err, sizeof(err));
     rec->stop_status = x->target.exited ? x->target.status : status;
     rec->stop_killed = rc == HS_TARGET_EKILLED;
+    /* After SIGKILL the scenario asked for that death; TERM and INT must
+     * still end in a clean exit 0. */
+    if (x->signalled == SIGKILL)
+        rec->stop_status = 0;
 }
 
 static void fill_faults(run_ctx *x)
@@ -1077,6 +1104,8 @@ static void finish(run_ctx *x, json_t **final, json_t **settled, hs_record *rec)
 {
     drain(x);
     *final = health(x, 2000);
+    if (!*final && x->health_at_signal)
+        *final = json_incref(x->health_at_signal);
     close_all(x);
     *settled = health_until(x, counts_settled, NULL,
                             default_step_ms(x) < SETTLE_MS ? default_step_ms(x) : SETTLE_MS);
@@ -1111,6 +1140,7 @@ static void ctx_free(run_ctx *x)
     json_decref(x->http_statuses);
     json_decref(x->faults_enabled);
     json_decref(x->http_log);
+    json_decref(x->health_at_signal);
 }
 
 static int make_dir(run_ctx *x)

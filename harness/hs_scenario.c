@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1208,6 +1209,7 @@ static const field connect_fields[] = {
     { .key = "subprotocol", .parse = f_string, .off = STEP(subprotocol),
       .tag = STR_LINE },
     { .key = "omit_upgrade", .parse = f_bool, .off = STEP(omit_upgrade) },
+    { .key = "handshake", .parse = f_bool, .off = STEP(handshake) },
     { .key = NULL }
 };
 
@@ -1334,6 +1336,13 @@ static const field fault_step_fields[] = {
     { .key = NULL }
 };
 
+static const char *const signal_names[] = { "TERM", "INT", "HUP", "KILL", NULL };
+
+static const field signal_fields[] = {
+    { .key = "signal", .parse = f_enum, .off = STEP(signo), .names = signal_names },
+    { .key = NULL }
+};
+
 static const field sleep_fields[] = {
     { .key = "ms", .parse = f_int, .off = STEP(sleep_ms), .lo = 1, .hi = 60000 },
     { .key = NULL }
@@ -1457,6 +1466,17 @@ static int check_sleep(const ctx *c, const where *w, json_t *obj, hs_step *st)
     return require(c, w, obj, "ms");
 }
 
+/* "signal" was parsed as an index into signal_names: make it the number. */
+static int check_signal(const ctx *c, const where *w, json_t *obj, hs_step *st)
+{
+    static const int numbers[] = { SIGTERM, SIGINT, SIGHUP, SIGKILL };
+
+    if (require(c, w, obj, "signal") != 0)
+        return HS_SCN_ERR;
+    st->signo = numbers[st->signo];
+    return HS_SCN_OK;
+}
+
 /* What a kind of step does with connections and expectations. */
 #define K_NEEDS_CONN 1     /* acts on a connection a connect step opened */
 #define K_EXPECTS 2        /* checks something of its own */
@@ -1487,6 +1507,7 @@ static const step_kind step_kinds[] = {
     [HS_STEP_HEALTH] = { "health", health_fields, check_health, K_EXPECTS },
     [HS_STEP_FAULT] = { "fault", fault_step_fields, check_fault, 0 },
     [HS_STEP_SLEEP] = { "sleep", sleep_fields, check_sleep, 0 },
+    [HS_STEP_SIGNAL] = { "signal", signal_fields, check_signal, 0 },
 };
 
 #define NKINDS (sizeof(step_kinds) / sizeof(step_kinds[0]))
@@ -1533,6 +1554,7 @@ static void step_defaults(hs_step *st, hs_step_kind kind, size_t index)
     st->frame.fin = 1;
     st->frame.masked = 1;
     st->frame.declared_len = -1;
+    st->handshake = 1;
     fault_defaults(&st->fault);
     if (kind == HS_STEP_CONNECT)
         st->expect_status = 101;

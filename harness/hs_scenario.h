@@ -30,8 +30,11 @@ typedef enum hs_step_kind {
     HS_STEP_HTTP,          /* plain HTTP request and expected answer */
     HS_STEP_HEALTH,        /* GET /health and match fields, optionally waiting */
     HS_STEP_FAULT,         /* enable or disable a fault point at run time */
-    HS_STEP_SLEEP          /* wait a fixed time (only for time-based behaviour) */
+    HS_STEP_SLEEP,         /* wait a fixed time (only for time-based behaviour) */
+    HS_STEP_SIGNAL         /* send a signal to the spawned target */
 } hs_step_kind;
+
+#define HS_STEP_LAST HS_STEP_SIGNAL
 
 /* How a fault point fires once enabled. */
 typedef enum hs_fault_mode {
@@ -96,6 +99,7 @@ typedef struct hs_step {
     char *ws_version;      /* NULL: 13; "": header omitted */
     char *subprotocol;     /* NULL: none */
     int omit_upgrade;      /* leave out the Upgrade header */
+    int handshake;         /* 0: a bare TCP connection, no upgrade; default 1 */
 
     /* send */
     hs_payload_kind payload_kind;
@@ -133,6 +137,9 @@ typedef struct hs_step {
 
     /* sleep */
     int sleep_ms;
+
+    /* signal */
+    int signo;             /* SIGTERM, SIGINT, SIGHUP or SIGKILL */
 } hs_step;
 
 typedef struct hs_target_opts {

@@ -604,6 +604,22 @@ hs_wsconn *hs_ws_connect(const hs_ws_opts *o, hs_ws_handshake *hs, char *err,
     return NULL;
 }
 
+hs_wsconn *hs_ws_open_tcp(const hs_ws_opts *o, char *err, size_t errlen)
+{
+    int timeout = o->timeout_ms > 0 ? o->timeout_ms : HS_WS_DEFAULT_TIMEOUT;
+    int fd = tcp_connect(o, deadline_in(timeout), err, errlen);
+    hs_wsconn *c;
+
+    if (fd < 0)
+        return NULL;
+    c = conn_new(fd, o);
+    if (c == NULL) {
+        close(fd);
+        snprintf(err, errlen, "out of memory");
+    }
+    return c;
+}
+
 void hs_ws_handshake_free(hs_ws_handshake *hs)
 {
     json_decref(hs->headers);

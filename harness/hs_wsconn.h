@@ -85,6 +85,12 @@ hs_wsconn *hs_ws_connect(const hs_ws_opts *o, hs_ws_handshake *hs, char *err,
 
 void hs_ws_handshake_free(hs_ws_handshake *hs);
 
+/*
+ * A bare TCP connection, no opening handshake: for clients that misbehave
+ * before the upgrade (half a handshake, garbage). Send with hs_ws_send_raw.
+ */
+hs_wsconn *hs_ws_open_tcp(const hs_ws_opts *o, char *err, size_t errlen);
+
 /* base64(SHA-1(key + GUID)), RFC 6455 4.2.2; out must hold 29 bytes. */
 void hs_ws_accept_for(const char *key, char out[29]);
 

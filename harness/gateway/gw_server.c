@@ -331,10 +331,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return on_writeable(wsi, c);
     case LWS_CALLBACK_CLOSED:
-        on_closed(c);
+        /* lws may close a connection that never got its user data. */
+        if (c)
+            on_closed(c);
         return 0;
     case LWS_CALLBACK_CLOSED_HTTP:
-        free_conn(c);
+        if (c)
+            free_conn(c);
         return 0;
     default:
         return 0;

@@ -827,7 +827,7 @@ static void test_schema_keys(void **state)
               json_object_get(def(schema, "posixFault"), "properties"));
     same_keys("{\"steps\": [" CONNECT ", {\"step\": \"send\", \"frame\": {"
               PROBE "}}]}", json_object_get(def(schema, "frame"), "properties"));
-    for (int k = HS_STEP_CONNECT; k <= HS_STEP_SLEEP; k++) {
+    for (int k = HS_STEP_CONNECT; k <= HS_STEP_LAST; k++) {
         char name[64];
 
         snprintf(text, sizeof(text), "{\"steps\": [{\"step\": \"%s\", " PROBE
@@ -854,18 +854,18 @@ static void test_schema_enums(void **state)
 #include "faults.def"
 #undef WSF_FAULT
     };
-    const char *kinds[HS_STEP_SLEEP + 1];
+    const char *kinds[HS_STEP_LAST + 1];
     json_t *schema = load_schema();
     json_t *step = json_object_get(def(schema, "step"), "properties");
 
-    for (int k = HS_STEP_CONNECT; k <= HS_STEP_SLEEP; k++)
+    for (int k = HS_STEP_CONNECT; k <= HS_STEP_LAST; k++)
         kinds[k] = hs_step_kind_name((hs_step_kind)k);
     same_enum(json_object_get(def(schema, "faultName"), "enum"), faults,
               sizeof(faults) / sizeof(faults[0]));
     same_enum(json_object_get(json_object_get(json_object_get(schema,
               "properties"), "seed"), "enum"), hs_seed_ids, 9);
     same_enum(json_object_get(json_object_get(step, "step"), "enum"), kinds,
-              HS_STEP_SLEEP + 1);
+              HS_STEP_LAST + 1);
     json_decref(schema);
 }
 
