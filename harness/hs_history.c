@@ -522,6 +522,6 @@ json_t *hs_history_diff(const json_t *now, const json_t *base,
         diff_case(&x, id, c);
     json_object_foreach((json_t *)x.base_cases, id, c)
         if (json_object_get(x.now_cases, id) == NULL)
-            continue;
+            push(&x, "removed", json_string(id));
     return x.out;
 }

@@ -1450,7 +1450,7 @@ static const char *wire_class(const json_t *e)
     const char *dir = sget(e, "dir");
     json_int_t code = json_integer_value(json_object_get(e, "close_code"));
 
-    if (code == 1011 || code == 1006)
+    if (code == 1006)
         return "close-bad";
     if (dir != NULL && strcmp(dir, "sent") == 0)
         return "w-sent";

@@ -26,6 +26,10 @@ typedef struct hs_run_opts {
     const char *argv0;          /* for repro commands */
     unsigned long seed;
     const char *preload_first; /* before libfiu's preload (a sanitizer runtime) */
+    const hs_fault *extra_faults; /* enabled at start on top of the scenario's */
+    size_t nextra;
+    int contract_only;          /* judge the contract alone: the scenario's own
+                                   expectations neither fail nor stop it */
     int step_timeout_ms;        /* overrides the scenarios' default; 0: theirs */
     int verbose;                /* print the wire log as it happens */
 } hs_run_opts;
