@@ -382,7 +382,7 @@ static int ctx_init(rctx *x, const hs_report_in *in, hs_buf *out)
     x->strip = strip_runs(in->history, x->now);
     json_array_foreach(x->cases, i, c) {
         st = status_of(c);
-        x->counts[st]++;
+        x->counts[st == HS_STATUS_SKIPPED ? HS_STATUS_PASSED : st]++;
         if (json_object_get(x->index, sget(c, "id")) == NULL)
             json_object_set_new(x->index, sget(c, "id"), json_integer((json_int_t)i));
     }
@@ -1450,7 +1450,7 @@ static const char *wire_class(const json_t *e)
     const char *dir = sget(e, "dir");
     json_int_t code = json_integer_value(json_object_get(e, "close_code"));
 
-    if (code == 1006)
+    if (code == 1011 || code == 1006)
         return "close-bad";
     if (dir != NULL && strcmp(dir, "sent") == 0)
         return "w-sent";
