@@ -37,7 +37,6 @@ typedef struct gw_point_state {
     double probability;
     long n;
     unsigned long base;    /* reached when enabled: after/nth count from here */
-    int enabled;
 } gw_point_state;
 
 static gw_point_state state[NPOINTS];
@@ -172,7 +171,6 @@ int gw_fault_enable(const gw_fault_spec *spec, char *err, size_t errlen)
     state[i].probability = spec->probability;
     state[i].n = spec->n;
     state[i].base = state[i].reached;
-    state[i].enabled = 1;
     if (spec->mode == GW_FAULT_ALWAYS)
         rc = fiu_enable(spec->name, 1, NULL, 0);
     else if (spec->mode == GW_FAULT_ONCE)
@@ -188,10 +186,6 @@ int gw_fault_enable(const gw_fault_spec *spec, char *err, size_t errlen)
 
 void gw_fault_disable(const char *name)
 {
-    int i = gw_faults_find(name);
-
-    if (i >= 0)
-        state[i].enabled = 0;
     fiu_disable(name);
 }
 
@@ -222,9 +216,8 @@ json_t *gw_faults_counters_json(void)
 
     for (size_t i = 0; i < NPOINTS; i++)
         json_object_set_new(o, catalogue[i].name,
-                            json_pack("{s:I,s:I,s:b}", "reached", (json_int_t)state[i].reached,
-                                      "fired", (json_int_t)state[i].fired,
-                                      "enabled", state[i].enabled));
+                            json_pack("{s:I,s:I}", "reached", (json_int_t)state[i].reached,
+                                      "fired", (json_int_t)state[i].fired));
     return o;
 }
 
