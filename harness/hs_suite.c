@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -241,6 +242,11 @@ static void worker_main(const hs_scenario *s, const hs_suite_opts *o, size_t i)
     char *text;
 
     setpgid(0, 0);
+    /* If the harness is SIGKILLed, its workers follow (and their targets
+     * follow them the same way). */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() == 1)
+        _exit(4);
     hs_proc_install_handlers();
     c = run_case(s, o);
     text = json_dumps(c, JSON_COMPACT);
@@ -323,6 +329,37 @@ void hs_suite_print_failure(const json_t *c)
     hs_buf_free(&b);
 }
 
+/* --verbose: the wire log of a finished case, one escaped line per entry. */
+static void print_transcript(const json_t *c)
+{
+    const char *conn;
+    json_t *t, *e;
+    size_t i;
+
+    json_object_foreach(json_object_get(c, "transcript"), conn, t)
+        json_array_foreach(t, i, e) {
+            hs_buf b = HS_BUF_INIT;
+            const char *op = json_string_value(json_object_get(e, "op"));
+
+            hs_buf_puts(&b, "  ");
+            hs_escape_str(hs_escape_term, json_string_value(json_object_get(c, "id")), &b);
+            hs_buf_puts(&b, " ");
+            hs_escape_str(hs_escape_term, conn, &b);
+            hs_buf_printf(&b, " %9.3f %-4s %-9s", json_number_value(json_object_get(e, "t_ms")),
+                          json_string_value(json_object_get(e, "dir")),
+                          json_string_value(json_object_get(e, "what")));
+            if (op)
+                hs_buf_printf(&b, " %s fin=%d rsv=%lld len=%lld", op,
+                              json_is_true(json_object_get(e, "fin")),
+                              (long long)json_integer_value(json_object_get(e, "rsv")),
+                              (long long)json_integer_value(json_object_get(e, "len")));
+            hs_buf_puts(&b, " ");
+            hs_escape_json(hs_escape_term, json_object_get(e, "text"), &b);
+            fprintf(stderr, "%s\n", b.p ? b.p : "");
+            hs_buf_free(&b);
+        }
+}
+
 static void progress(const hs_suite_opts *o, size_t done, size_t total, size_t failed)
 {
     if (!o->progress)
@@ -400,6 +437,8 @@ json_t *hs_suite_run(const hs_suite *s, const hs_suite_opts *o)
             failed += is_failure(done[i]);
             finished++;
             progress(o, finished, s->n, failed);
+            if (o->run.verbose)
+                print_transcript(done[i]);
             hs_suite_print_failure(done[i]);
         }
     }
