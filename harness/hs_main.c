@@ -162,10 +162,17 @@ static int apply(hs_cli *c, int opt, const char *arg)
 static int check_target(const hs_cli *c)
 {
     const hs_run_opts *r = &c->suite.run;
+    char host[256], path[1024];
     struct stat st;
+    int port;
 
     if (r->url && r->target_cmd) {
         fprintf(stderr, "harness: --url and --target-cmd exclude each other\n");
+        return -1;
+    }
+    if (r->url && hs_parse_ws_url(r->url, host, sizeof(host), &port, path, sizeof(path)) != 0) {
+        fprintf(stderr, "harness: --url %s: expected ws://HOST:PORT/PATH, e.g. "
+                "ws://127.0.0.1:8080/ws\n", r->url);
         return -1;
     }
     if ((r->fiu_ctrl || r->pid) && !(r->fiu_ctrl && r->pid && r->url)) {

@@ -1174,6 +1174,10 @@ static void prepare(run_ctx *x)
     char err[512];
     json_t *h;
 
+    if (x->s->nposix && x->o->url) {
+        skip(x, "posix_faults need a target the harness starts (libfiu's preload)");
+        return;
+    }
     if (x->s->nfaults && x->o->url && !x->o->fiu_ctrl) {
         skip(x, "faults at start need the target's libfiu control: pass --fiu-ctrl PREFIX --pid PID");
         return;
