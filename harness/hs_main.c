@@ -265,7 +265,7 @@ static int point_latest(const hs_cli *c, const char *id, char *err, size_t errle
     snprintf(link_tmp, sizeof(link_tmp), "reports/.latest.%d", (int)getpid());
     unlink(link_tmp);
     if (symlink(target, link_tmp) != 0 || rename(link_tmp, "reports/latest") != 0) {
-        snprintf(err, errlen, "cannot point reports/latest at reports/%s: %s (is "
+        snprintf(err, errlen, "cannot point reports/latest at reports/%.200s: %s (is "
                  "reports/latest a folder? remove it)", target, strerror(errno));
         unlink(link_tmp);
         return -1;

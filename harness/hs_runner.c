@@ -39,7 +39,7 @@ typedef struct run_ctx {
     char url_path[1024];        /* --url's path, replacing the scenario's */
     char secret[128];
     char dir[PATH_MAX];         /* this case's scratch folder */
-    char fiu_prefix[PATH_MAX];
+    char fiu_prefix[PATH_MAX + 8];
     pid_t fiu_pid;
     int has_health;
     hs_client **clients;
