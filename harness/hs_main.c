@@ -162,7 +162,8 @@ static int apply(hs_cli *c, int opt, const char *arg)
 static int check_target(const hs_cli *c)
 {
     const hs_run_opts *r = &c->suite.run;
-    char host[256], path[1024];
+    char host[256], path[1024], err[256];
+    char **words = NULL;
     struct stat st;
     int port;
 
@@ -175,6 +176,15 @@ static int check_target(const hs_cli *c)
                 "ws://127.0.0.1:8080/ws\n", r->url);
         return -1;
     }
+    if (r->target_cmd)
+        words = hs_split_command(r->target_cmd, err, sizeof(err));
+    if (r->target_cmd && !words) {
+        fprintf(stderr, "harness: %s\n", err);
+        return -1;
+    }
+    for (size_t i = 0; words && words[i]; i++)
+        free(words[i]);
+    free(words);
     if ((r->fiu_ctrl || r->pid) && !(r->fiu_ctrl && r->pid && r->url)) {
         fprintf(stderr, "harness: --fiu-ctrl and --pid go together, with --url\n");
         return -1;

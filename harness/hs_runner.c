@@ -2,7 +2,10 @@
  * hs_runner: target set-up, the step interpreter, the final checks.
  * See hs_runner.h.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,7 +15,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <wordexp.h>
 
 #include "hs_client.h"
 #include "hs_contract.h"
@@ -248,22 +250,117 @@ static char **gateway_argv(run_ctx *x)
     return argv;
 }
 
-/* --target-cmd: split like a shell would, without running anything. */
-static char **command_argv(run_ctx *x, char *err, size_t errlen)
+/*
+ * Split a command line into words: blanks separate, '...' and "..." quote,
+ * a backslash escapes the next character. Nothing is expanded or run.
+ */
+char **hs_split_command(const char *cmd, char *err, size_t errlen)
 {
-    wordexp_t we;
-    char **argv = NULL;
-    size_t n = 0;
+    char **argv = NULL, *word = malloc(strlen(cmd) + 1);
+    size_t n = 0, w = 0;
+    int in_word = 0;
+    char quote = 0;
 
-    if (wordexp(x->o->target_cmd, &we, WRDE_NOCMD | WRDE_UNDEF) != 0) {
-        snprintf(err, errlen, "--target-cmd could not be split into words "
-                 "(unbalanced quotes, or $(...) which is not run)");
+    for (const char *p = cmd; word && *p; p++) {
+        if (quote && *p == quote) {
+            quote = 0;
+        } else if (!quote && (*p == '\'' || *p == '"')) {
+            quote = *p;
+            in_word = 1;
+        } else if (*p == '\\' && quote != '\'' && p[1]) {
+            word[w++] = *++p;
+            in_word = 1;
+        } else if (!quote && (*p == ' ' || *p == '\t')) {
+            if (in_word) {
+                word[w] = '\0';
+                add_arg(&argv, &n, word);
+            }
+            w = 0;
+            in_word = 0;
+        } else {
+            word[w++] = *p;
+            in_word = 1;
+        }
+    }
+    if (word && in_word && !quote) {
+        word[w] = '\0';
+        add_arg(&argv, &n, word);
+    }
+    free(word);
+    if (quote || n == 0) {
+        snprintf(err, errlen, "--target-cmd %s", quote ? "has an unbalanced quote" : "is empty");
+        free_argv(argv);
         return NULL;
     }
-    for (size_t i = 0; i < we.we_wordc; i++)
-        add_arg(&argv, &n, we.we_wordv[i]);
-    wordfree(&we);
     return argv;
+}
+
+static int fiu_command(run_ctx *x, const hs_fault *f, int enable, char *cmd, size_t len)
+{
+    if (!enable)
+        return snprintf(cmd, len, "disable name=%s", f->name) > 0 ? 0 : -1;
+    switch (f->mode) {
+    case HS_FAULT_ALWAYS:
+        snprintf(cmd, len, "enable name=%s,failnum=1,failinfo=0", f->name);
+        return 0;
+    case HS_FAULT_ONCE:
+        snprintf(cmd, len, "enable name=%s,failnum=1,failinfo=0,onetime", f->name);
+        return 0;
+    case HS_FAULT_PROBABILITY:
+        snprintf(cmd, len, "enable_random name=%s,failnum=1,failinfo=0,probability=%g",
+                 f->name, f->probability);
+        return 0;
+    default:
+        return -1;              /* after/nth: libfiu's remote control has no such mode */
+    }
+}
+
+/* --target-cmd's words, with {fiu_ctrl} replaced by this case's FIFO prefix. */
+static char **command_argv(run_ctx *x, char *err, size_t errlen)
+{
+    char **argv = hs_split_command(x->o->target_cmd, err, errlen);
+
+    for (size_t i = 0; argv && argv[i]; i++) {
+        char *at = strstr(argv[i], "{fiu_ctrl}");
+        char *word = NULL;
+
+        if (!at)
+            continue;
+        if (asprintf(&word, "%.*s%s%s", (int)(at - argv[i]), argv[i], x->fiu_prefix,
+                     at + strlen("{fiu_ctrl}")) < 0)
+            continue;
+        free(argv[i]);
+        argv[i] = word;
+    }
+    return argv;
+}
+
+/*
+ * A --target-cmd target gets its start faults through libfiu's remote
+ * control, right after it listens ({fiu_ctrl} tells where). Without it, or
+ * for modes the remote control lacks, the case cannot be run honestly.
+ */
+static int remote_start_faults(run_ctx *x, char *err, size_t errlen)
+{
+    char cmd[512];
+
+    if (!x->s->nfaults)
+        return 0;
+    if (!strstr(x->o->target_cmd, "{fiu_ctrl}")) {
+        skip(x, "faults at start need {fiu_ctrl} in --target-cmd (a target that calls "
+                "libfiu's fiu_rc_fifo with that prefix)");
+        return 0;
+    }
+    for (size_t i = 0; i < x->s->nfaults; i++) {
+        if (fiu_command(x, &x->s->faults[i], 1, cmd, sizeof(cmd)) != 0) {
+            skip(x, "faults with mode after/nth need the reference gateway "
+                    "(libfiu's remote control has no such mode)");
+            return 0;
+        }
+        if (hs_faultctl_send(x->fiu_prefix, x->fiu_pid, cmd, 5000, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* libfiu's POSIX preload: explicit probability and errno (NOTES.md). */
@@ -280,6 +377,25 @@ static char *posix_enable(const hs_scenario *s)
     if (f)
         fclose(f);
     return out;
+}
+
+/*
+ * Ask the kernel for a free port, then let it go for the target to bind.
+ * Another process could take it in between; the target then fails to start
+ * with a clear error, and --target-cmd with {port_file} avoids the race.
+ */
+static int free_port(void)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = 0;
+
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
 }
 
 static int start_target(run_ctx *x, char *err, size_t errlen)
@@ -313,6 +429,11 @@ static int start_target(run_ctx *x, char *err, size_t errlen)
     spec.env = env;
     spec.stderr_path = stderr_path;
     spec.port_file = port_file;
+    /* A command that takes {port} but writes no port file gets a free one. */
+    if (x->o->target_cmd && !strstr(x->o->target_cmd, "{port_file}")) {
+        spec.port_file = NULL;
+        spec.port = free_port();
+    }
     spec.ready_timeout_ms = remaining(x, 10000);
     if (x->s->nposix &&
         asprintf(&preload, "%s%s" FIU_LIB "/fiu_run_preload.so " FIU_LIB "/fiu_posix_preload.so",
@@ -350,7 +471,9 @@ static int setup_target(run_ctx *x, char *err, size_t errlen)
     snprintf(x->host, sizeof(x->host), "127.0.0.1");
     hs_token_secret(x->secret);
     snprintf(x->fiu_prefix, sizeof(x->fiu_prefix), "%s/fiu", x->dir);
-    return start_target(x, err, errlen);
+    if (start_target(x, err, errlen) != 0)
+        return -1;
+    return x->o->target_cmd ? remote_start_faults(x, err, errlen) : 0;
 }
 
 /* ---- faults at run time ------------------------------------------------ */
@@ -368,26 +491,6 @@ static void note_fault(run_ctx *x, const char *name, int expect_fire, int step)
         }
     json_array_append_new(x->faults_enabled, json_pack("{s:s,s:b,s:i}", "name", name,
                                                        "expect_fire", expect_fire, "step", step));
-}
-
-static int fiu_command(run_ctx *x, const hs_fault *f, int enable, char *cmd, size_t len)
-{
-    if (!enable)
-        return snprintf(cmd, len, "disable name=%s", f->name) > 0 ? 0 : -1;
-    switch (f->mode) {
-    case HS_FAULT_ALWAYS:
-        snprintf(cmd, len, "enable name=%s,failnum=1,failinfo=0", f->name);
-        return 0;
-    case HS_FAULT_ONCE:
-        snprintf(cmd, len, "enable name=%s,failnum=1,failinfo=0,onetime", f->name);
-        return 0;
-    case HS_FAULT_PROBABILITY:
-        snprintf(cmd, len, "enable_random name=%s,failnum=1,failinfo=0,probability=%g",
-                 f->name, f->probability);
-        return 0;
-    default:
-        return -1;              /* after/nth: libfiu's remote control has no such mode */
-    }
 }
 
 /* ---- steps ------------------------------------------------------------- */
@@ -788,14 +891,13 @@ static void record_http(run_ctx *x, const hs_step *st, int status, const char *w
                                                       "what", what));
 }
 
-static int check_body(run_ctx *x, const hs_step *st, const json_t *body)
+static int check_body(run_ctx *x, const hs_step *st, const char *what, const json_t *body)
 {
     char why[300];
 
     if (!st->match || hs_match(st->match, body, why, sizeof(why)))
         return 0;
-    FAIL(x, st, "%s %s: body does not match: %s", st->method ? st->method : "GET",
-         st->path, body ? why : "the body is not JSON");
+    FAIL(x, st, "%s: body does not match: %s", what, body ? why : "the body is not JSON");
     return -1;
 }
 
@@ -820,7 +922,7 @@ static int step_http(run_ctx *x, const hs_step *st)
     if (r.status != st->expect_status && r.status < 500)
         FAIL(x, st, "%s answered HTTP %d, expected %d", what, r.status, st->expect_status);
     else
-        check_body(x, st, r.json);
+        check_body(x, st, what, r.json);
     hs_http_resp_free(&r);
     return 0;
 }
@@ -840,7 +942,7 @@ static int step_health(run_ctx *x, const hs_step *st)
         FAIL(x, st, "GET /health did not answer 200 with JSON");
         return -1;
     }
-    check_body(x, st, h);
+    check_body(x, st, "GET /health", h);
     json_decref(h);
     return 0;
 }
@@ -1169,11 +1271,22 @@ static int make_dir(run_ctx *x)
     return hs_fs_mkdirs(x->dir, err, sizeof(err));
 }
 
+static int target_settings(const hs_target_opts *t)
+{
+    return t->echo || t->startup_delay_ms >= 0 || t->max_message > 0 ||
+           t->ready_queue >= 0 || (t->args && t->args[0]);
+}
+
 static void prepare(run_ctx *x)
 {
     char err[512];
     json_t *h;
 
+    if ((x->o->url || x->o->target_cmd) && target_settings(&x->s->target)) {
+        skip(x, "\"target\" settings (echo, max_message, startup_delay_ms, ready_queue, "
+                "args) configure the reference gateway; this target is not it");
+        return;
+    }
     if (x->s->nposix && x->o->url) {
         skip(x, "posix_faults need a target the harness starts (libfiu's preload)");
         return;
