@@ -32,7 +32,7 @@ asanobj  = $(patsubst harness/%.c,$(BUILD)/asan/obj/%.o,$(1))
 TESTS       := $(patsubst harness/tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 ASAN_TESTS  := $(patsubst harness/tests/%.c,$(BUILD)/asan/tests/%,$(TEST_SRC))
 
-.PHONY: all deps run test unit unit-asan suite mutants clean
+.PHONY: all deps run test unit unit-asan suite mutants report browser-check clean
 .DEFAULT_GOAL := all
 
 all: deps $(BUILD)/gateway $(BUILD)/harness
@@ -83,21 +83,29 @@ unit-asan: deps $(ASAN_TESTS)
 # The main job: the whole suite against the reference gateway.
 run: all
 	@build/harness $(HARNESS_FLAGS) scenarios; rc=$$?; \
-	echo "results: reports/latest/ (results.json, junit.xml, results.tap, summary.md)"; exit $$rc
+	echo "report: reports/latest/index.html"; exit $$rc
+
+# Rebuild the latest run's page from its saved results.
+report: all
+	build/harness report reports/latest/results.json
+
+# The report in a real browser: headless Chromium renders it, no test data runs.
+browser-check: all
+	harness/tests/browser_check.sh $(BUILD)/browser-check
 
 # The suite against the sanitized gateway: a sanitizer report fails a case.
 # With POSIX faults, the ASan runtime must be loaded before libfiu's preload.
 suite: all $(BUILD)/asan/gateway
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/fixtures/lsan.supp:print_suppressions=0 \
 	  build/harness --gateway $(BUILD)/asan/gateway --preload $(shell $(CC) -print-file-name=libasan.so) \
-	  --out $(BUILD)/reports/suite $(HARNESS_FLAGS) scenarios
+	  --out $(BUILD)/reports/suite --history $(BUILD)/reports/suite-history.jsonl $(HARNESS_FLAGS) scenarios
 
 # Each seed bug brought back in a patched copy of the gateway; the suite must catch it.
 mutants: all
 	@CC="$(CC)" CFLAGS_MUT="$(CPPFLAGS_ALL) -O1 -g -w" LIBS="$(LIBS)" \
 	  HARNESS_FLAGS="--step-timeout 1000 $(HARNESS_FLAGS)" fixtures/mutants/kill.sh
 
-test: unit unit-asan suite mutants
+test: unit unit-asan suite mutants browser-check
 
 clean:
 	rm -rf $(BUILD)

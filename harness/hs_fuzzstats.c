@@ -34,7 +34,7 @@ static const struct stat_field {
     { "unique_crashes", "saved_crashes", FOLD_SUM },
     { "saved_hangs", "saved_hangs", FOLD_SUM },
     { "unique_hangs", "saved_hangs", FOLD_SUM },
-    { "corpus_count", "corpus_count", FOLD_SUM },
+    { "corpus_count", "corpus_count", FOLD_MAX },
     { "paths_total", "corpus_count", FOLD_MAX },
     { "run_time", "run_time", FOLD_MAX },
     { "last_update", "last_update", FOLD_MAX },

@@ -435,7 +435,7 @@ static void diff_status(diff_ctx *x, const char *id, int now_st, int was_st)
                                          hs_history_status_name(now_st)));
     else if (now_f && was_f)
         push(x, "still_failing", streak(x, id));
-    else if (was_f)
+    else if (was_f && now_st == HS_STATUS_PASSED)
         push(x, "fixed", json_pack("{s:s,s:s,s:s}", "id", id, "was",
                                   hs_history_status_name(was_st), "now",
                                   hs_history_status_name(now_st)));

@@ -128,7 +128,8 @@ typedef struct hs_diff_opts {
  *                    "at_least"}: the oldest run of the unbroken failing
  *                    streak; "at_least" when the streak reaches back past
  *                    the kept history
- *   "fixed"          {"id", "was", "now"}: failing in base, not now
+ *   "fixed"          {"id", "was", "now"}: failing in base, passed now
+ *                    (flaky or skipped now is no fix: see those lists)
  *   "newly_skipped"  {"id", "was"}
  *   "flaky"          {"id", "why": "repeats" | "history", "flips"}
  *   "slower"         {"id", "was_ms", "now_ms"}: median over repeats

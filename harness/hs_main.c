@@ -16,6 +16,7 @@
 #include "hs_escape.h"
 #include "hs_fsutil.h"
 #include "hs_proc.h"
+#include "hs_report.h"
 #include "hs_results.h"
 #include "hs_suite.h"
 #include "hs_transcript.h"
@@ -55,12 +56,19 @@ static const char usage[] =
 "Output:\n"
 "  --out DIR             results folder (default: reports/runs/<run id>, with\n"
 "                        reports/latest pointing at it)\n"
+"  --history FILE        run history for the report (default reports/history.jsonl)\n"
+"  --baseline FILE       compare with this results.json (default: the previous run)\n"
+"\n"
+"build/harness report RESULTS.json [--baseline B.json] [--history FILE] [--out FILE]\n"
+"                        rebuild the HTML report of saved results\n"
 "  --help                this text\n";
 
 typedef struct hs_cli {
     hs_suite_opts suite;
     const char *out;
     const char *known_path;
+    const char *history;       /* --history, or NULL for reports/history.jsonl */
+    const char *baseline;      /* --baseline results.json, or NULL: the previous run */
     int list;
     const char **paths;
     size_t npaths;
@@ -68,7 +76,7 @@ typedef struct hs_cli {
 } hs_cli;
 
 enum { O_GATEWAY = 256, O_TARGET_CMD, O_URL, O_SECRET, O_FIU, O_PID, O_SHARD,
-       O_FILTER, O_TAG, O_REPEAT, O_SEED, O_KNOWN, O_LIST, O_OUT, O_HELP, O_STEP_TIMEOUT, O_PRELOAD };
+       O_FILTER, O_TAG, O_REPEAT, O_SEED, O_KNOWN, O_LIST, O_OUT, O_HELP, O_STEP_TIMEOUT, O_PRELOAD, O_HISTORY, O_BASELINE };
 
 static const struct option longopts[] = {
     { "gateway", required_argument, NULL, O_GATEWAY },
@@ -85,6 +93,8 @@ static const struct option longopts[] = {
     { "seed", required_argument, NULL, O_SEED },
     { "step-timeout", required_argument, NULL, O_STEP_TIMEOUT },
     { "preload", required_argument, NULL, O_PRELOAD },
+    { "history", required_argument, NULL, O_HISTORY },
+    { "baseline", required_argument, NULL, O_BASELINE },
     { "known-issues", required_argument, NULL, O_KNOWN },
     { "list", no_argument, NULL, O_LIST },
     { "verbose", no_argument, NULL, 'v' },
@@ -151,6 +161,8 @@ static int apply(hs_cli *c, int opt, const char *arg)
         if (whole("--step-timeout", arg, 1, 600000, &n)) return -1;
         c->suite.run.step_timeout_ms = (int)n; return 0;
     case O_PRELOAD: c->suite.run.preload_first = arg; return 0;
+    case O_HISTORY: c->history = arg; return 0;
+    case O_BASELINE: c->baseline = arg; return 0;
     case O_KNOWN: c->known_path = arg; return 0;
     case O_LIST: c->list = 1; return 0;
     case 'v': c->suite.run.verbose = 1; return 0;
@@ -391,7 +403,7 @@ static int print_totals(const json_t *totals, const char *dir)
     int failed = count(totals, "failed") + count(totals, "xpassed") + count(totals, "flaky");
     int skipped = count(totals, "skipped");
 
-    printf("results: %s/results.json (junit.xml, results.tap, summary.md)\n", dir);
+    printf("results: %s/index.html (results.json, junit.xml, results.tap, summary.md)\n", dir);
     printf("totals: %d passed, %d failed, %d skipped, %d xfailed, %d xpassed, %d flaky\n",
            count(totals, "passed"), count(totals, "failed"), skipped, count(totals, "xfailed"),
            count(totals, "xpassed"), count(totals, "flaky"));
@@ -420,6 +432,8 @@ static int write_outputs(const hs_cli *c, json_t *cases, int argc, char **argv,
         json_decref(totals);
         return EXIT_FAIL;
     }
+    if (hs_report_after_run(doc, dir, c->history, c->baseline, err, sizeof(err)) != 0)
+        fprintf(stderr, "harness: report: %s\n", err);
     if (point_latest(c, id, err, sizeof(err)) != 0)
         fprintf(stderr, "harness: %s\n", err);
     rc = print_totals(totals, dir);
@@ -465,6 +479,8 @@ int main(int argc, char **argv)
     int rc;
 
     memset(&c, 0, sizeof(c));
+    if (argc > 1 && strcmp(argv[1], "report") == 0)
+        return hs_report_main(argc - 1, argv + 1);
     if (parse_cli(argc, argv, &c) != 0)
         return EXIT_USAGE;
     if (hs_suite_load(c.paths, c.npaths, &s, err, sizeof(err)) != HS_SUITE_OK) {

@@ -44,7 +44,7 @@
  */
 #define HS_REPORT_FULL_CASES 500
 
-/* What one page is made of. Only doc is required. */
+/* What one page is made of: doc and diff (HS_DIFF_OPTS_DEFAULT) at least. */
 typedef struct hs_report_in {
     const json_t *doc;          /* this run's results document */
     const json_t *baseline;     /* an hs_history entry, or NULL for none */

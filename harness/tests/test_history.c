@@ -170,6 +170,7 @@ static void test_load_skips_bad_lines(void **state)
     write_text(path,
                "{\"format\":\"wsfault-history/1\",\"run\":\"r1\",\"cases\":{}}\n"
                "\n"
+               " \t\r\n"
                "{\"format\":\"wsfault-history/1\",\"run\":\"r2\",\"cas\n"
                "{\"format\":\"other/1\",\"run\":\"r3\",\"cases\":{}}\n"
                "[1,2]\n"
@@ -290,10 +291,12 @@ static void test_diff_status_lists(void **state)
 {
     json_t *base = entry("b", "stays", "passed", 1.0, "breaks", "passed", 1.0,
                          "heals", "failed", 1.0, "gone", "passed", 1.0,
-                         "skips", "passed", 1.0, "xp", "xfailed", 1.0, NULL);
+                         "skips", "passed", 1.0, "xp", "xfailed", 1.0,
+                         "wobbles", "failed", 1.0, NULL);
     json_t *now = entry("n", "stays", "passed", 1.0, "breaks", "failed", 1.0,
                         "heals", "passed", 1.0, "fresh", "failed", 1.0,
-                        "skips", "skipped", 1.0, "xp", "xpassed", 1.0, NULL);
+                        "skips", "skipped", 1.0, "xp", "xpassed", 1.0,
+                        "wobbles", "flaky", 1.0, NULL);
     json_t *d = diff_of(now, base, NULL);
 
     assert_int_equal(count(d, "new_failures"), 3);
@@ -307,6 +310,7 @@ static void test_diff_status_lists(void **state)
     assert_int_equal(count(d, "fixed"), 1);
     assert_string_equal(json_string_value(json_object_get(item(d, "fixed", 0), "id")), "heals");
     assert_int_equal(count(d, "newly_skipped"), 1);
+    assert_int_equal(count(d, "flaky"), 1);
     assert_int_equal(count(d, "added"), 1);
     assert_string_equal(json_string_value(item(d, "added", 0)), "fresh");
     assert_int_equal(count(d, "removed"), 1);

@@ -166,9 +166,11 @@ static json_t *plain_case(const char *id, const char *status, double ms)
                           "reasons");
 
     if (strcmp(status, "failed") == 0)
-        json_array_append_new(json_object_get(c, "reasons"),
-                              json_pack("{s:i,s:i,s:i,s:s}", "clause", 2, "step", 4,
-                                        "line", 20, "message", "alice was closed with 1011"));
+        json_object_set_new(c, "reasons",
+                            json_pack("[{s:i,s:i,s:i,s:s},{s:i,s:i,s:i,s:s}]",
+                                      "clause", 0, "step", 3, "line", 18, "message",
+                                      "expected the 5 events", "clause", 2, "step", 4,
+                                      "line", 20, "message", "alice was closed with 1011"));
     return c;
 }
 
@@ -431,7 +433,8 @@ static void test_diff_comes_first(void **state)
     assert_non_null(strstr(first, "New failures (1)"));
     assert_non_null(strstr(first, "regressed"));
     assert_non_null(strstr(first, "contract 2"));
-    assert_non_null(strstr(first, "alice was closed with 1011"));
+    assert_non_null(strstr(first, "alice was closed with 1011 <span class=\"mute\">(+1 more)"));
+    assert_null(strstr(first, "<b>expectation</b>"));
     assert_null(strstr(first, "steady"));
     assert_non_null(strstr(html, "class=\"headline bad\" id=\"headline\">1 new failure "
                                  "since the baseline"));
@@ -628,6 +631,7 @@ static void make_fuzz_tree(void)
              "execs_per_sec : 100\npaths_total : 150\nunique_crashes : 2\n"
              "stability : nan\nexecs_done : lots\ngarbage line\n");
     put_file("fz/out/router/s2/not_stats", "execs_done : 999999\n");
+    put_file("fz/out/router/s3/fuzzer_stats", "corpus_count : 100\nexecs_done : 0\n");
     put_file("fz/regressions/router/b1.txt", "\n<script>alert(1)</script> in route()\nmore");
     put_file("fz/regressions/router/input-b1", "binary");
     put_file("fz/regressions/frames/empty.txt", "");
@@ -645,7 +649,7 @@ static void test_fuzzstats_sums(void **state)
     assert_int_equal(hs_fuzzstats_load(out, reg, &all, NULL, 0), 0);
     assert_int_equal(json_object_size(all), 2);
     t = json_object_get(all, "router");
-    assert_int_equal(json_integer_value(json_object_get(t, "instances")), 2);
+    assert_int_equal(json_integer_value(json_object_get(t, "instances")), 3);
     assert_true(json_number_value(json_object_get(t, "execs_done")) == 1500.0);
     assert_true(json_number_value(json_object_get(t, "execs_per_sec")) == 35100.5);
     assert_true(json_number_value(json_object_get(t, "corpus_count")) == 150.0);
@@ -681,7 +685,7 @@ static void test_fuzz_section(void **state)
 {
     char out[128], reg[128];
     json_t *doc = plain_doc("r2", "a", "passed", NULL);
-    json_t *all = NULL, *prev = hs_history_entry(doc), *runs;
+    json_t *all = NULL, *prev = hs_history_entry(doc), *same = hs_history_entry(doc), *runs;
     hs_report_in in = { .doc = doc, .diff = HS_DIFF_OPTS_DEFAULT };
     char *html, *sec;
 
@@ -693,13 +697,17 @@ static void test_fuzz_section(void **state)
     json_object_set_new(prev, "fuzz", json_pack("{s:{s:f,s:f,s:f,s:i}}", "router",
                                                 "start_time", 1.6e9, "corpus_count", 100.0,
                                                 "saved_crashes", 3.0, "buckets", 0));
-    runs = json_pack("[o]", prev);
+    json_object_set_new(same, "run", json_string("r1b"));
+    json_object_set_new(same, "fuzz", json_pack("{s:{s:f,s:f,s:f,s:i}}", "router",
+                                                "start_time", 1699990000.0, "corpus_count",
+                                                150.0, "saved_crashes", 3.0, "buckets", 1));
+    runs = json_pack("[o,o]", prev, same);
     in.fuzz = all;
     in.history = runs;
     html = render_in(&in, NULL);
     check_markup(html);
     sec = between(html, "<section id=\"fuzz\">", "</section>");
-    assert_non_null(strstr(sec, "<th class=\"mono\">router</th><td>2</td><td>1500</td>"
+    assert_non_null(strstr(sec, "<th class=\"mono\">router</th><td>3</td><td>1500</td>"
                                 "<td>35100</td><td>150</td><td>3</td>"));
     assert_non_null(strstr(sec, "<td>99.50%</td><td>2h&nbsp;00m</td>"));
     assert_non_null(strstr(sec, "corpus +50, buckets +1"));
@@ -891,6 +899,7 @@ static void test_ten_thousand_cases(void **state)
     assert_int_equal(occurrences(html, "<details class=\"case "), BIG_CASES);
     assert_int_equal(occurrences(html, "\" open>"), BIG_CASES / 50);
     assert_non_null(strstr(html, "200 still failing"));
+    assert_non_null(strstr(html, "transcripts and logs of passing cases are left out"));
     assert_true(ms < 20000.0);
     free(html);
     json_decref(runs);
