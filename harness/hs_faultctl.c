@@ -256,11 +256,11 @@ int hs_faultctl_send(const char *prefix, pid_t pid, const char *command, int tim
     snprintf(c.in, sizeof c.in, "%s-%d.in", prefix, (int)pid);
     snprintf(c.out, sizeof c.out, "%s-%d.out", prefix, (int)pid);
     snprintf(line, sizeof line, "%s\n", command);
-    c.pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
-    if (pid <= 0 || (c.pidfd < 0 && errno == ESRCH) || target_dead(&c)) {
-        open_error(&c, c.out, prefix, ESRCH, err, errlen);
-        goto out;
+    if (pid <= 0) {
+        snprintf(err, errlen, "invalid process id %d", (int)pid);
+        return HS_FAULTCTL_ERR;
     }
+    c.pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     c.rfd = open_retrying(&c, c.out, O_RDONLY, ENOENT);
     if (c.rfd < 0) {
         open_error(&c, c.out, prefix, errno, err, errlen);

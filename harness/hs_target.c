@@ -83,6 +83,14 @@ static char *subst_arg(const char *arg, const char *port, const char *port_file)
     return out;
 }
 
+/* Free v[0..n) (some may be NULL after a failed strdup) and v itself. */
+static void free_n(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
 static void free_strv(char **v)
 {
     if (!v)
@@ -175,7 +183,7 @@ static char **build_env(const hs_target_spec *s, char *err, size_t errlen)
         free(preload);
     for (size_t i = 0; v && i < k; i++) {
         if (!v[i]) {
-            free_strv(v);
+            free_n(v, k);
             v = NULL;
         }
     }
@@ -573,16 +581,18 @@ static int read_port_file(const char *path, int *port)
 static int watch_port_dir(const char *port_file, char *err, size_t errlen)
 {
     char copy[PATH_MAX];
+    const char *dir;
     int fd;
 
     snprintf(copy, sizeof copy, "%s", port_file);
+    dir = dirname(copy);
     fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd < 0) {
         snprintf(err, errlen, "inotify: %s", strerror(errno));
         return -1;
     }
-    if (inotify_add_watch(fd, dirname(copy), IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
-        snprintf(err, errlen, "cannot watch the port file's folder %s: %s", dirname(copy),
+    if (inotify_add_watch(fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
+        snprintf(err, errlen, "cannot watch the port file's folder %s: %s", dir,
                  strerror(errno));
         close(fd);
         return -1;
@@ -713,6 +723,8 @@ static int check_spec(const hs_target_spec *s, hs_target *t, char *err, size_t e
 {
     const char *path = s->stderr_path ? s->stderr_path : "";
 
+    memset(t, 0, sizeof *t);
+    t->pidfd = -1;
     if (!s->argv || !s->argv[0] || !s->argv[0][0]) {
         snprintf(err, errlen, "no target command given");
         return HS_TARGET_ERR;
@@ -725,8 +737,6 @@ static int check_spec(const hs_target_spec *s, hs_target *t, char *err, size_t e
         snprintf(err, errlen, "stderr path too long");
         return HS_TARGET_ERR;
     }
-    memset(t, 0, sizeof *t);
-    t->pidfd = -1;
     memcpy(t->stderr_path, path, strlen(path) + 1);
     return HS_TARGET_OK;
 }
@@ -743,6 +753,20 @@ static int open_output(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "cannot open %s: %s", path ? path : "/dev/null",
                  strerror(errno));
     return fd;
+}
+
+/*
+ * A port file left by an earlier run must not pass for readiness: remove
+ * it, then watch its folder. Returns the inotify fd, or -1.
+ */
+static int prepare_port_file(const char *port_file, char *err, size_t errlen)
+{
+    if (unlink(port_file) != 0 && errno != ENOENT) {
+        snprintf(err, errlen, "cannot remove stale port file %s: %s", port_file,
+                 strerror(errno));
+        return -1;
+    }
+    return watch_port_dir(port_file, err, errlen);
 }
 
 /*
@@ -770,12 +794,7 @@ int hs_target_start(const hs_target_spec *s, hs_target *t, char *err, size_t err
     if (outfd < 0)
         goto out;
     if (s->port_file) {
-        if (unlink(s->port_file) != 0 && errno != ENOENT) {
-            snprintf(err, errlen, "cannot remove stale port file %s: %s", s->port_file,
-                     strerror(errno));
-            goto out;
-        }
-        ino = watch_port_dir(s->port_file, err, errlen);
+        ino = prepare_port_file(s->port_file, err, errlen);
         if (ino < 0)
             goto out;
     }

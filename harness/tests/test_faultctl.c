@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -314,6 +316,71 @@ static void test_unserved_fifo_times_out(void **state)
     stop_helper(&h);
 }
 
+/*
+ * libfiu's thread closes the previous cycle's .out writer a moment after
+ * the previous client left. A client that opened .out before that close
+ * sees a hang-up which is not an answer. A scripted server replays that
+ * order, and makes it certain: it holds the real reply back until the
+ * client has closed the reader that saw the hang-up (inotify reports that
+ * close), which a client taking the hang-up for an answer never reopens.
+ */
+struct stale_server {
+    char in[200], out[200];
+    int old;        /* the previous cycle's writer, open before the client comes */
+    int watch;      /* inotify: read-only closes of .out */
+};
+
+static void *stale_serve(void *arg)
+{
+    struct stale_server *s = arg;
+    char line[600], ev[512];
+    int in = open(s->in, O_RDONLY);
+    ssize_t n = in >= 0 ? read(in, line, sizeof line) : -1;
+    int out = -1;
+
+    close(s->old);
+    if (n > 0 && read(s->watch, ev, sizeof ev) > 0)
+        out = open(s->out, O_WRONLY);
+    if (out >= 0) {
+        /* A lost reply shows as the client's error; nothing to check here. */
+        ssize_t w = write(out, "0\n", 2);
+
+        (void)w;
+        close(out);
+    }
+    if (in >= 0)
+        close(in);
+    return NULL;
+}
+
+static void test_stale_hangup_is_not_an_answer(void **state)
+{
+    struct stale_server s;
+    char err[256] = "", me[160];
+    pthread_t th;
+    int rc, unblock;
+
+    snprintf(me, sizeof me, "%s.stale", prefix);
+    snprintf(s.in, sizeof s.in, "%s-%d.in", me, (int)getpid());
+    snprintf(s.out, sizeof s.out, "%s-%d.out", me, (int)getpid());
+    assert_int_equal(mkfifo(s.in, 0600), 0);
+    assert_int_equal(mkfifo(s.out, 0600), 0);
+    s.old = open(s.out, O_RDWR);
+    s.watch = inotify_init1(IN_CLOEXEC);
+    assert_true(s.old >= 0 && s.watch >= 0);
+    assert_true(inotify_add_watch(s.watch, s.out, IN_CLOSE_NOWRITE) >= 0);
+    assert_int_equal(pthread_create(&th, NULL, stale_serve, &s), 0);
+    rc = hs_faultctl_send(me, getpid(), "disable name=" POINT, TIMEOUT_MS, err, sizeof err);
+    /* Whatever happened, let the server's last open of .out complete. */
+    unblock = open(s.out, O_RDONLY | O_NONBLOCK);
+    pthread_join(th, NULL);
+    close(unblock);
+    close(s.watch);
+    if (rc != HS_FAULTCTL_OK)
+        print_message("send: %s\n", err);
+    assert_int_equal(rc, HS_FAULTCTL_OK);
+}
+
 static void test_format(void **state)
 {
     hs_faultctl_fault f = { .name = "posix/io/net/send", .mode = HS_FAULTCTL_PROBABILITY,
@@ -359,6 +426,9 @@ static void test_format_refusals(void **state)
     assert_int_equal(hs_faultctl_disable(prefix, getpid(), "x,y", 100, err, sizeof err),
                      HS_FAULTCTL_ERR);
     assert_non_null(strstr(err, "byte 2"));
+    assert_int_equal(hs_faultctl_send(prefix, 0, "disable name=" POINT, 100, err, sizeof err),
+                     HS_FAULTCTL_ERR);
+    assert_string_equal(err, "invalid process id 0");
 }
 
 int main(void)
@@ -374,6 +444,7 @@ int main(void)
         cmocka_unit_test(test_zombie_counts_as_dead),
         cmocka_unit_test(test_no_remote_control_times_out),
         cmocka_unit_test(test_unserved_fifo_times_out),
+        cmocka_unit_test(test_stale_hangup_is_not_an_answer),
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_format_refusals),
     };

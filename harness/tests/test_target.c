@@ -261,7 +261,7 @@ static void test_port_file_timeout(void **state)
  */
 static void test_substitution_env_and_tail(void **state)
 {
-    char script[400];
+    char script[600];
     char *argv[] = { "sh", "-c", script, "--port={port}", "{port_file}", NULL };
     char *env[] = { "FOO=bar", "HOME=/nowhere", NULL };
     char err[512] = "", tail[512], want[512];
@@ -274,15 +274,16 @@ static void test_substitution_env_and_tail(void **state)
     assert_true(leak > 2);
     snprintf(script, sizeof script,
              "if [ -e /proc/$$/fd/%d ]; then fd=inherited; else fd=closed; fi; "
-             "printf 'a=%%s b=%%s foo=%%s home=%%s pre=%%s fd=%%s\\n\\001\\n' \"$0\" \"$1\" "
-             "\"$FOO\" \"$HOME\" \"$LD_PRELOAD\" $fd >&2; "
+             "homes=$(tr '\\0' '\\n' < /proc/$$/environ | grep -c ^HOME=); "
+             "printf 'a=%%s b=%%s foo=%%s home=%%s*%%s pre=%%s fd=%%s\\n\\001\\n' \"$0\" \"$1\" "
+             "\"$FOO\" \"$HOME\" $homes \"$LD_PRELOAD\" $fd >&2; "
              "echo 4004 > \"$1\"; exec sleep 1000", leak);
     assert_int_equal(hs_target_start(&s, &t, err, sizeof err), HS_TARGET_OK);
     hs_target_stderr_tail(&t, 2, tail, sizeof tail);
     hs_target_kill(&t);
     close(leak);
     snprintf(want, sizeof want,
-             "a=--port=0 b=%s foo=bar home=/nowhere pre=libc.so.6 fd=closed\n\\x01", port_file);
+             "a=--port=0 b=%s foo=bar home=/nowhere*1 pre=libc.so.6 fd=closed\n\\x01", port_file);
     assert_string_equal(tail, want);
 }
 
@@ -423,87 +424,143 @@ static void worker_enter(void)
 }
 
 /*
- * A forked worker starts a target; the worker is then killed with `sig`.
- * Its handler (or PR_SET_PDEATHSIG for SIGKILL) must take the target
- * along. The target we started ourselves before the fork must survive.
+ * What a forked worker started: its target (the group leader) and the
+ * leader's own child. PR_SET_PDEATHSIG reaches only the leader, so the
+ * grandchild dies only if hs_proc killed the whole group.
+ */
+typedef struct worker_run {
+    pid_t worker;
+    pid_t target;
+    pid_t grandchild;
+    int hold;       /* write end: the worker blocks reading until it closes */
+} worker_run;
+
+/* The worker's body: start the target, report its pids, then `finish`. */
+static void worker_body(const char *wport, int tell, int hold, int finish_by_exit)
+{
+    char *argv[5] = { "sh", "-c", "sleep 1000 & echo $! > \"$0.gc\"; echo 4005 > \"$0\"; "
+                                  "exec sleep 1000", (char *)wport, NULL };
+    hs_target_spec s = { .argv = argv, .port_file = wport, .ready_timeout_ms = CEILING_MS };
+    char err[512], gc_path[200];
+    hs_target t;
+    pid_t pids[2];
+    char c;
+
+    worker_enter();
+    if (hs_proc_count() != 0 || hs_target_start(&s, &t, err, sizeof err) != HS_TARGET_OK)
+        _exit(2);
+    snprintf(gc_path, sizeof gc_path, "%s.gc", wport);
+    pids[0] = t.pid;
+    pids[1] = read_pid_file(gc_path);
+    if (write(tell, pids, sizeof pids) != sizeof pids)
+        _exit(3);
+    if (finish_by_exit)
+        exit(0);
+    if (read(hold, &c, 1) < 0)
+        _exit(4);
+    _exit(0);
+}
+
+static worker_run start_worker(int finish_by_exit)
+{
+    char wport[160];
+    int tell[2], hold[2];
+    pid_t pids[2] = { 0, 0 };
+    worker_run w;
+
+    snprintf(wport, sizeof wport, "%s.w", port_file);
+    assert_int_equal(pipe(tell), 0);
+    assert_int_equal(pipe(hold), 0);
+    w.worker = fork();
+    assert_true(w.worker >= 0);
+    if (w.worker == 0)
+        worker_body(wport, tell[1], hold[0], finish_by_exit);
+    close(tell[1]);
+    close(hold[0]);
+    assert_int_equal(read(tell[0], pids, sizeof pids), sizeof pids);
+    close(tell[0]);
+    w.target = pids[0];
+    w.grandchild = pids[1];
+    w.hold = hold[1];
+    assert_true(w.target > 0 && w.grandchild > 0);
+    return w;
+}
+
+static void start_mine(hs_target *t, const char *suffix)
+{
+    char *argv[5] = { 0 }, err[512] = "", pf[160];
+    hs_target_spec s = sh_spec(argv, "echo 4006 > \"$0\"; exec sleep 1000");
+
+    snprintf(pf, sizeof pf, "%s%s", port_file, suffix);
+    argv[3] = pf;
+    s.port_file = pf;
+    assert_int_equal(hs_target_start(&s, t, err, sizeof err), HS_TARGET_OK);
+}
+
+/*
+ * A worker is killed with sig: its handler must kill its whole group. Our
+ * own groups (two, so one survives the worker reusing a slot) must not be
+ * touched by the worker.
  */
 static void worker_dies_of(int sig)
 {
-    char *argv[5] = { 0 }, err[512] = "", wport[160];
-    hs_target_spec s = sh_spec(argv, "echo 4005 > \"$0\"; exec sleep 1000");
-    hs_target mine, theirs;
-    int tell[2], hold[2], st;
-    pid_t w, target = 0;
+    hs_target mine[2];
+    worker_run w;
+    int st;
 
-    argv[3] = port_file;
-    assert_int_equal(hs_target_start(&s, &mine, err, sizeof err), HS_TARGET_OK);
-    assert_int_equal(pipe(tell), 0);
-    assert_int_equal(pipe(hold), 0);
-    snprintf(wport, sizeof wport, "%s.w", port_file);
-    argv[3] = wport;
-    s.port_file = wport;
-    w = fork();
-    assert_true(w >= 0);
-    if (w == 0) {
-        char c;
-
-        worker_enter();
-        if (hs_target_start(&s, &theirs, err, sizeof err) != HS_TARGET_OK)
-            _exit(2);
-        if (write(tell[1], &theirs.pid, sizeof theirs.pid) < 0 || read(hold[0], &c, 1) < 0)
-            _exit(3);
-        _exit(0);
-    }
-    close(tell[1]);
-    assert_int_equal(read(tell[0], &target, sizeof target), sizeof target);
-    assert_int_equal(kill(target, 0), 0);
-    assert_int_equal(kill(w, sig), 0);
-    assert_int_equal(waitpid(w, &st, 0), w);
+    start_mine(&mine[0], ".a");
+    start_mine(&mine[1], ".b");
+    w = start_worker(0);
+    assert_int_equal(kill(w.worker, sig), 0);
+    assert_int_equal(waitpid(w.worker, &st, 0), w.worker);
     assert_true(WIFSIGNALED(st) && WTERMSIG(st) == sig);
-    assert_true(wait_gone(target, CEILING_MS));
-    assert_int_equal(hs_target_alive(&mine), 1);
-    hs_target_kill(&mine);
-    close(tell[0]), close(hold[0]), close(hold[1]);
+    assert_true(wait_gone(w.target, CEILING_MS));
+    assert_true(wait_gone(w.grandchild, CEILING_MS));
+    assert_int_equal(hs_target_alive(&mine[0]), 1);
+    assert_int_equal(hs_target_alive(&mine[1]), 1);
+    hs_target_kill(&mine[0]);
+    hs_target_kill(&mine[1]);
+    close(w.hold);
 }
 
 static void test_handler_sigterm(void **state) { worker_dies_of(SIGTERM); }
 static void test_handler_sigint(void **state) { worker_dies_of(SIGINT); }
 static void test_handler_sighup(void **state) { worker_dies_of(SIGHUP); }
-static void test_pdeathsig_on_sigkill(void **state) { worker_dies_of(SIGKILL); }
 
-/* A worker's normal exit (atexit) kills its own targets, not its parent's. */
+/*
+ * A SIGKILLed worker runs nothing: PR_SET_PDEATHSIG takes its target down.
+ * (Not the target's own children: that is the documented limit.)
+ */
+static void test_pdeathsig_on_sigkill(void **state)
+{
+    worker_run w = start_worker(0);
+    int st;
+
+    assert_int_equal(kill(w.worker, SIGKILL), 0);
+    assert_int_equal(waitpid(w.worker, &st, 0), w.worker);
+    assert_true(wait_gone(w.target, CEILING_MS));
+    kill(w.grandchild, SIGKILL);
+    close(w.hold);
+}
+
+/* A worker's normal exit (atexit) kills its own groups, not its parent's. */
 static void test_worker_exit_spares_parent_groups(void **state)
 {
-    char *argv[5] = { 0 }, err[512] = "", wport[160];
-    hs_target_spec s = sh_spec(argv, "echo 4006 > \"$0\"; exec sleep 1000");
-    hs_target mine, theirs;
-    int tell[2], st;
-    pid_t w, target = 0;
+    hs_target mine[2];
+    worker_run w;
+    int st;
 
-    argv[3] = port_file;
-    assert_int_equal(hs_target_start(&s, &mine, err, sizeof err), HS_TARGET_OK);
-    assert_int_equal(pipe(tell), 0);
-    snprintf(wport, sizeof wport, "%s.w", port_file);
-    argv[3] = wport;
-    s.port_file = wport;
-    w = fork();
-    assert_true(w >= 0);
-    if (w == 0) {
-        worker_enter();
-        if (hs_proc_count() != 0 || hs_target_start(&s, &theirs, err, sizeof err) != HS_TARGET_OK)
-            _exit(2);
-        if (write(tell[1], &theirs.pid, sizeof theirs.pid) < 0)
-            _exit(3);
-        exit(0);
-    }
-    close(tell[1]);
-    assert_int_equal(read(tell[0], &target, sizeof target), sizeof target);
-    assert_int_equal(waitpid(w, &st, 0), w);
+    start_mine(&mine[0], ".a");
+    start_mine(&mine[1], ".b");
+    w = start_worker(1);
+    assert_int_equal(waitpid(w.worker, &st, 0), w.worker);
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    assert_true(wait_gone(target, CEILING_MS));
-    assert_int_equal(hs_target_alive(&mine), 1);
-    hs_target_kill(&mine);
-    close(tell[0]);
+    assert_true(wait_gone(w.grandchild, CEILING_MS));
+    assert_int_equal(hs_target_alive(&mine[0]), 1);
+    assert_int_equal(hs_target_alive(&mine[1]), 1);
+    hs_target_kill(&mine[0]);
+    hs_target_kill(&mine[1]);
+    close(w.hold);
 }
 
 static void test_registry_bookkeeping(void **state)
