@@ -20,6 +20,7 @@
 #include "hs_results.h"
 #include "hs_suite.h"
 #include "hs_transcript.h"
+#include "hs_verdict.h"
 
 #define EXIT_PASS 0
 #define EXIT_FAIL 1
@@ -50,6 +51,8 @@ static const char usage[] =
 "  --repeat N            run each case N times; mixed outcomes are 'flaky'\n"
 "  --seed N              seed for everything random (default 1)\n"
 "  --step-timeout MS     default step ceiling for scenarios that set none\n"
+"  --strict              conformance cases: a NON-STRICT behavior verdict or a\n"
+"                        close verdict other than OK fails the case\n"
 "  --known-issues FILE   expected failures (default fixtures/known-issues.json)\n"
 "  --list                list the selected cases and exit\n"
 "  -v, --verbose         print each step as it runs\n"
@@ -70,13 +73,15 @@ typedef struct hs_cli {
     const char *history;       /* --history, or NULL for reports/history.jsonl */
     const char *baseline;      /* --baseline results.json, or NULL: the previous run */
     int list;
+    int strict;                /* --strict */
     const char **paths;
     size_t npaths;
     int npaths_given;          /* scenario paths were named on the command line */
 } hs_cli;
 
 enum { O_GATEWAY = 256, O_TARGET_CMD, O_URL, O_SECRET, O_FIU, O_PID, O_SHARD,
-       O_FILTER, O_TAG, O_REPEAT, O_SEED, O_KNOWN, O_LIST, O_OUT, O_HELP, O_STEP_TIMEOUT, O_PRELOAD, O_HISTORY, O_BASELINE };
+       O_FILTER, O_TAG, O_REPEAT, O_SEED, O_KNOWN, O_LIST, O_OUT, O_HELP, O_STEP_TIMEOUT, O_PRELOAD, O_HISTORY, O_BASELINE,
+       O_STRICT };
 
 static const struct option longopts[] = {
     { "gateway", required_argument, NULL, O_GATEWAY },
@@ -97,6 +102,7 @@ static const struct option longopts[] = {
     { "baseline", required_argument, NULL, O_BASELINE },
     { "known-issues", required_argument, NULL, O_KNOWN },
     { "list", no_argument, NULL, O_LIST },
+    { "strict", no_argument, NULL, O_STRICT },
     { "verbose", no_argument, NULL, 'v' },
     { "out", required_argument, NULL, O_OUT },
     { "help", no_argument, NULL, O_HELP },
@@ -165,6 +171,7 @@ static int apply(hs_cli *c, int opt, const char *arg)
     case O_BASELINE: c->baseline = arg; return 0;
     case O_KNOWN: c->known_path = arg; return 0;
     case O_LIST: c->list = 1; return 0;
+    case O_STRICT: c->strict = 1; return 0;
     case 'v': c->suite.run.verbose = 1; return 0;
     case O_OUT: c->out = arg; return 0;
     default: return -1;
@@ -330,7 +337,7 @@ static json_t *run_info(const hs_cli *c, const char *id, int argc, char **argv,
                           : c->suite.run.target_cmd ? c->suite.run.target_cmd
                           : c->suite.run.gateway,
                   "command", cmd.p ? cmd.p : "", "seed", (json_int_t)c->suite.run.seed,
-                  "jobs", c->suite.jobs, "shard", shard, "strict", 0,
+                  "jobs", c->suite.jobs, "shard", shard, "strict", c->strict,
                   "versions", "libwebsockets", "4.1.6", "jansson", JANSSON_VERSION,
                   "libfiu", "1.1", "build_flags", "-O2 -g -DFIU_ENABLE=1");
     hs_buf_free(&cmd);
@@ -391,14 +398,47 @@ static void coverage_case(const hs_cli *c, json_t *cases, const json_t *cov)
     hs_suite_print_failure(json_array_get(cases, json_array_size(cases) - 1));
 }
 
+/*
+ * --strict: a conformance case that passed with a NON-STRICT behavior or a
+ * close verdict other than OK fails; its known issue is applied again, so an
+ * expected deviation stays xfailed.
+ */
+static void apply_strict(const hs_cli *c, json_t *cases)
+{
+    json_t *k;
+    size_t i;
+
+    json_array_foreach(cases, i, k) {
+        const char *st = json_string_value(json_object_get(k, "status"));
+        const json_t *v = json_object_get(k, "verdict");
+
+        if (!hs_verdict_strict_fails(k) || !st ||
+            (strcmp(st, "passed") != 0 && strcmp(st, "xpassed") != 0))
+            continue;
+        json_array_append_new(json_object_get(k, "reasons"), json_pack(
+            "{s:i,s:n,s:n,s:s+++}", "clause", 0, "step", "line", "message",
+            "--strict: behavior ", json_string_value(json_object_get(v, "behavior")),
+            ", close ", json_string_value(json_object_get(v, "close"))));
+        json_object_del(k, "known_issue");
+        json_object_set_new(k, "status", json_string("failed"));
+        hs_known_apply(k, c->suite.known, c->suite.target_name);
+        hs_suite_print_failure(k);
+    }
+}
+
 static int count(const json_t *totals, const char *k)
 {
     return (int)json_integer_value(json_object_get(totals, k));
 }
 
-/* The last line is the contract: "N passed, N failed[, N skipped]". */
-static int print_totals(const json_t *totals, const char *dir)
+/*
+ * The last line is the contract: "N passed, N failed[, N skipped]"; the
+ * conformance verdict counts come just before it.
+ */
+static int print_totals(const json_t *totals, const json_t *verdicts, const char *dir)
 {
+    char line[600];
+
     int passed = count(totals, "passed") + count(totals, "xfailed");
     int failed = count(totals, "failed") + count(totals, "xpassed") + count(totals, "flaky");
     int skipped = count(totals, "skipped");
@@ -407,6 +447,9 @@ static int print_totals(const json_t *totals, const char *dir)
     printf("totals: %d passed, %d failed, %d skipped, %d xfailed, %d xpassed, %d flaky\n",
            count(totals, "passed"), count(totals, "failed"), skipped, count(totals, "xfailed"),
            count(totals, "xpassed"), count(totals, "flaky"));
+    hs_verdict_counts_line(verdicts, line, sizeof(line));
+    if (line[0])
+        printf("%s\n", line);
     if (skipped)
         printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
     else
@@ -418,27 +461,32 @@ static int write_outputs(const hs_cli *c, json_t *cases, int argc, char **argv,
                          double ms, const char *id, const char *dir)
 {
     char err[512];
-    json_t *doc, *totals, *cov = fault_coverage(cases);
+    json_t *doc, *totals, *verdicts, *cov = fault_coverage(cases);
     int rc;
 
     coverage_case(c, cases, cov);
+    if (c->strict)
+        apply_strict(c, cases);
     totals = hs_suite_totals(cases);
-    doc = json_pack("{s:s,s:o,s:O,s:O,s:o}", "format", HS_RESULTS_FORMAT,
+    verdicts = hs_verdict_counts(cases);
+    doc = json_pack("{s:s,s:o,s:O,s:O,s:o,s:O}", "format", HS_RESULTS_FORMAT,
                     "run", run_info(c, id, argc, argv, ms), "totals", totals,
-                    "cases", cases, "fault_coverage", cov);
+                    "cases", cases, "fault_coverage", cov, "verdicts", verdicts);
     if (hs_results_write_all(doc, dir, err, sizeof(err)) != 0) {
         fprintf(stderr, "harness: writing results in %s: %s\n", dir, err);
         json_decref(doc);
         json_decref(totals);
+        json_decref(verdicts);
         return EXIT_FAIL;
     }
     if (hs_report_after_run(doc, dir, c->history, c->baseline, err, sizeof(err)) != 0)
         fprintf(stderr, "harness: report: %s\n", err);
     if (point_latest(c, id, err, sizeof(err)) != 0)
         fprintf(stderr, "harness: %s\n", err);
-    rc = print_totals(totals, dir);
+    rc = print_totals(totals, verdicts, dir);
     json_decref(doc);
     json_decref(totals);
+    json_decref(verdicts);
     return rc;
 }
 

@@ -26,6 +26,7 @@
 #include "hs_target.h"
 #include "hs_token.h"
 #include "hs_transcript.h"
+#include "hs_verdict.h"
 
 #define FIU_LIB "/usr/lib/fiu"
 #define SETTLE_MS 3000          /* ceiling for counts to return to baseline */
@@ -55,6 +56,7 @@ typedef struct run_ctx {
     json_t *health_at_signal;   /* /health just before it */
     int skipped;
     char skip_reason[512];
+    hs_verdict verdict;         /* conformance cases: behavior and close */
 } run_ctx;
 
 static int remaining(const run_ctx *x, int step_ms)
@@ -519,7 +521,8 @@ static hs_client *open_client(run_ctx *x, const hs_step *st)
 
 static int wellformed_upgrade(const hs_step *st)
 {
-    return !st->ws_key && !st->ws_version && !st->omit_upgrade && !st->subprotocol;
+    return !st->ws_key && !st->ws_version && !st->omit_upgrade && !st->omit_connection &&
+           !st->subprotocol;
 }
 
 /* Path with ?token= or an Authorization header, as the step asks. */
@@ -587,6 +590,44 @@ static void judge_status(run_ctx *x, const hs_step *st, hs_client *c)
         FAIL(x, st, "%s: upgrade answered HTTP %d, expected %d", c->name, c->hs.status, want);
 }
 
+/*
+ * A conformance case judges the answer with verdicts; contract 1 still
+ * holds for a well-formed upgrade (5xx is judged at the end).
+ */
+static int connect_verdict(run_ctx *x, const hs_step *st, hs_client *c, const char *err)
+{
+    int rc;
+
+    if (c->ws && c->hs.status != 101 && wellformed_upgrade(st) && c->hs.status < 500)
+        hs_reason(x->reasons, 1, st->index, st->line, "well-formed upgrade on %s answered "
+                  "HTTP %d instead of 101 (contract 1)", c->name, c->hs.status);
+    rc = hs_verdict_connect(&x->verdict, c, st, err, x->reasons);
+    if (c->ws && c->hs.status != 101) {
+        hs_ws_free(c->ws);
+        c->ws = NULL;
+    }
+    return rc;
+}
+
+/* What the opening handshake sends, as the step spells it out. */
+static void connect_opts(run_ctx *x, const hs_step *st, hs_client *c, const char *path,
+                         const char **headers, hs_ws_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->host = x->host;
+    o->port = x->port;
+    o->path = path;
+    o->key = st->ws_key;
+    o->version = st->ws_version;
+    o->omit_upgrade = st->omit_upgrade;
+    o->omit_connection = st->omit_connection;
+    o->protocol = st->subprotocol;
+    o->extensions = st->extensions;
+    o->extra_headers = headers;
+    o->timeout_ms = step_ms(x, st);
+    o->transcript = c->transcript;
+}
+
 static int step_connect(run_ctx *x, const hs_step *st)
 {
     char path[32768], auth[20000], err[512];
@@ -602,17 +643,7 @@ static int step_connect(run_ctx *x, const hs_step *st)
         return -1;
     }
     headers = extra_headers(st, auth);
-    memset(&o, 0, sizeof(o));
-    o.host = x->host;
-    o.port = x->port;
-    o.path = path;
-    o.key = st->ws_key;
-    o.version = st->ws_version;
-    o.omit_upgrade = st->omit_upgrade;
-    o.protocol = st->subprotocol;
-    o.extra_headers = headers;
-    o.timeout_ms = step_ms(x, st);
-    o.transcript = c->transcript;
+    connect_opts(x, st, c, path, headers, &o);
     c->step = st->index;
     c->line = st->line;
     c->app = st->handshake && strncmp(path, "/ws", 3) == 0;
@@ -620,6 +651,8 @@ static int step_connect(run_ctx *x, const hs_step *st)
                           : hs_ws_open_tcp(&o, err, sizeof(err));
     free_headers(headers);
     add_client(x, c);
+    if (x->verdict.on && st->handshake)
+        return connect_verdict(x, st, c, err);
     if (!c->ws) {
         FAIL(x, st, "%s: could not connect: %s", c->name, err);
         return -1;
@@ -648,6 +681,45 @@ static json_t *numbered(const json_t *msg, int n, int repeat)
     return copy;
 }
 
+/* A text or binary message: repeated to "size", fragmented and compressed
+ * as the step says. */
+static int send_message(hs_client *c, const hs_step *st)
+{
+    hs_ws_msg_opts mo = { st->fragment, st->compress, st->chop };
+    size_t n = 0;
+    unsigned char *p = hs_step_payload(st, &n);
+    int rc;
+
+    if (!p)
+        return HS_WS_ERR;
+    rc = hs_ws_send_message(c->ws, st->payload_kind == HS_PAYLOAD_TEXT ? 1 : 2, p, n, &mo);
+    free(p);
+    return rc;
+}
+
+/* A frame spelled out, its payload repeated to "size" when asked. */
+static int send_frame(hs_client *c, const hs_step *st)
+{
+    hs_frame_spec f;
+    unsigned char *p;
+    int rc;
+
+    memset(&f, 0, sizeof(f));
+    f.fin = st->frame.fin;
+    f.rsv = st->frame.rsv;
+    f.opcode = st->frame.opcode;
+    f.masked = st->frame.masked;
+    f.declared_len = st->frame.declared_len;
+    f.len_form = st->frame.len_form;
+    p = hs_step_payload(st, &f.len);
+    if (!p)
+        return HS_WS_ERR;
+    f.payload = p;
+    rc = hs_ws_send(c->ws, &f, st->chop);
+    free(p);
+    return rc;
+}
+
 static int send_once(hs_client *c, const hs_step *st, int n)
 {
     hs_frame_spec f;
@@ -674,19 +746,10 @@ static int send_once(hs_client *c, const hs_step *st, int n)
     case HS_PAYLOAD_RAW:
         return hs_ws_send_raw(c->ws, st->bytes, st->nbytes, st->chop);
     case HS_PAYLOAD_FRAME:
-        f.fin = st->frame.fin;
-        f.rsv = st->frame.rsv;
-        f.opcode = st->frame.opcode;
-        f.masked = st->frame.masked;
-        f.declared_len = st->frame.declared_len;
-        break;
+        return send_frame(c, st);
     default:
-        f.opcode = st->payload_kind == HS_PAYLOAD_TEXT ? 1 : 2;
-        break;
+        return send_message(c, st);
     }
-    f.payload = st->bytes;
-    f.len = st->nbytes;
-    return hs_ws_send(c->ws, &f, st->chop);
 }
 
 static int step_send(run_ctx *x, const hs_step *st)
@@ -829,6 +892,10 @@ static int step_expect_close(run_ctx *x, const hs_step *st)
         FAIL(x, st, "expect_close on \"%s\", which was never connected", st->conn);
         return -1;
     }
+    if (x->verdict.on) {
+        exempt_pending(c);
+        return hs_verdict_expect_close(&x->verdict, c, st, step_ms(x, st), x->reasons);
+    }
     while (!c->close_code && c->ws) {
         int left = (int)(end - hs_now_ms());
         if (left <= 0)
@@ -862,6 +929,8 @@ static int step_close(run_ctx *x, const hs_step *st)
 
     if (!c)
         return -1;
+    if (x->verdict.on)
+        return hs_verdict_close(&x->verdict, c, st, step_ms(x, st), x->reasons);
     exempt_pending(c);
     c->closed_by_us = 1;
     hs_ws_close(c->ws, st->send_code, st->reason, step_ms(x, st), &peer);
@@ -869,6 +938,18 @@ static int step_close(run_ctx *x, const hs_step *st)
     hs_ws_free(c->ws);
     c->ws = NULL;
     return 0;
+}
+
+/* Outside a conformance case the verdict only records: failing is failing. */
+static int step_expect_message(run_ctx *x, const hs_step *st)
+{
+    hs_client *c = find_client(x, st->conn);
+
+    if (!c) {
+        FAIL(x, st, "expect_message on \"%s\", which was never connected", st->conn);
+        return -1;
+    }
+    return hs_verdict_expect_message(&x->verdict, c, st, step_ms(x, st), x->reasons);
 }
 
 static int step_disconnect(run_ctx *x, const hs_step *st)
@@ -1010,6 +1091,7 @@ static int run_step(run_ctx *x, const hs_step *st)
     case HS_STEP_FAULT: return step_fault(x, st);
     case HS_STEP_SLEEP: return step_sleep(x, st);
     case HS_STEP_SIGNAL: return step_signal(x, st);
+    case HS_STEP_EXPECT_MESSAGE: return step_expect_message(x, st);
     }
     return -1;
 }
@@ -1044,6 +1126,8 @@ static void close_all(run_ctx *x)
             c->closed_by_us = 1;
             hs_ws_close(c->ws, 1000, "scenario done", 2000, &peer);
             c->close_code = peer ? peer : 1006;
+            if (x->verdict.on)
+                hs_verdict_end(&x->verdict, c, 1000, c->close_code);
         }
         hs_ws_free(c->ws);
         c->ws = NULL;
@@ -1188,6 +1272,11 @@ static json_t *case_json(run_ctx *x, double t0, json_t *final, const char *stder
                   "repro", rp ? rp : "");
     if (x->skipped)
         json_object_set_new(j, "skip_reason", json_string(x->skip_reason));
+    if (x->verdict.on && !x->skipped) {
+        json_object_set_new(j, "rfc", json_string(x->s->rfc));
+        json_object_set_new(j, "expect", json_string(x->s->expect));
+        json_object_set_new(j, "verdict", hs_verdict_json(&x->verdict, x->reasons));
+    }
     free(rp);
     return j;
 }
@@ -1230,7 +1319,7 @@ static void drop_expectations(json_t *reasons)
 
 static void run_steps(run_ctx *x)
 {
-    for (size_t i = 0; i < x->s->nsteps && !x->skipped; i++) {
+    for (size_t i = 0; i < x->s->nsteps && !x->skipped && !x->verdict.stop; i++) {
         if (hs_now_ms() >= x->deadline) {
             hs_reason(x->reasons, 0, (int)i, x->s->steps[i].line,
                       "scenario timeout (%d ms) reached before this step", x->s->timeout_ms);
@@ -1261,6 +1350,7 @@ static void ctx_free(run_ctx *x)
     json_decref(x->faults_enabled);
     json_decref(x->http_log);
     json_decref(x->health_at_signal);
+    hs_verdict_free(&x->verdict);
 }
 
 static int make_dir(run_ctx *x)
@@ -1271,9 +1361,14 @@ static int make_dir(run_ctx *x)
     return hs_fs_mkdirs(x->dir, err, sizeof(err));
 }
 
+/*
+ * Settings that change how the reference gateway behaves. "echo" is not
+ * one: it only makes the gateway serve /echo, which a conformance case
+ * finds at --url on any other server.
+ */
 static int target_settings(const hs_target_opts *t)
 {
-    return t->echo || t->startup_delay_ms >= 0 || t->max_message > 0 ||
+    return t->startup_delay_ms >= 0 || t->max_message > 0 ||
            t->ready_queue >= 0 || (t->args && t->args[0]);
 }
 
@@ -1283,7 +1378,7 @@ static void prepare(run_ctx *x)
     json_t *h;
 
     if ((x->o->url || x->o->target_cmd) && target_settings(&x->s->target)) {
-        skip(x, "\"target\" settings (echo, max_message, startup_delay_ms, ready_queue, "
+        skip(x, "\"target\" settings (max_message, startup_delay_ms, ready_queue, "
                 "args) configure the reference gateway; this target is not it");
         return;
     }
@@ -1327,6 +1422,7 @@ json_t *hs_run_scenario(const hs_scenario *s, const hs_run_opts *o)
     x.faults_enabled = json_array();
     x.http_log = hs_transcript_new();
     x.deadline = t0 + s->timeout_ms;
+    hs_verdict_init(&x.verdict, s);
     fill_faults(&x);
     prepare(&x);
     if (!json_array_size(x.reasons) && !x.skipped)

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hs_deflate.h"
 #include "hs_jsonpos.h"
 #include "hs_match.h"
 #include "hs_scenario.h"
@@ -43,14 +44,48 @@ static const char *const token_kinds[] = {
 };
 static const char *const token_places[] = { "header", "query", NULL };
 
+/* RFC 6455 5.2: the extended payload length forms a frame may be forced into. */
+static const char *const len_forms[] = { "16", "64", NULL };
+
 /* In hs_fault_mode order. */
 static const char *const fault_modes[] = {
     "always", "once", "probability", "after", "nth", NULL
 };
 
 static const char *const payload_keys[] = {
-    "json", "text", "binary_hex", "raw_hex", "frame", NULL
+    "json", "text", "text_hex", "binary_hex", "raw_hex", "frame", NULL
 };
+
+/* In hs_tier order. */
+static const char *const tier_keys[] = {
+    "ok", "informational", "non_strict", "unimplemented", "failed", NULL
+};
+
+/* In hs_outcome order. */
+static const char *const outcome_keys[] = {
+    "accepted", "refused", "dropped", "other", "agreed", "declined", "invalid",
+    "restricted", "incomplete", "match", "mismatch", "closed", "too_big", "silent",
+    "answered", NULL
+};
+
+/* The outcomes each judging step can observe (see hs_scenario.h). */
+static const char *const connect_outcomes[] = {
+    "accepted", "refused", "dropped", "other", "incomplete", "agreed", "declined",
+    "invalid", "restricted", NULL
+};
+static const char *const message_outcomes[] = {
+    "match", "mismatch", "closed", "too_big", "silent", NULL
+};
+static const char *const close_outcomes[] = {
+    "closed", "dropped", "answered", "silent", NULL
+};
+
+static const char *const message_keys[] = {
+    "text", "text_hex", "binary_hex", "pong_text", "pong_hex", NULL
+};
+
+/* Largest generated payload ("size"): the client's own message ceiling. */
+#define SIZE_MAX_BYTES (64 * 1024 * 1024)
 
 #define ID_MAX 128
 #define PATH_MAX_LEN 1024
@@ -616,6 +651,23 @@ static int f_enum(const ctx *c, const where *w, json_t *v, void *dst,
     return enum_index(c, w, v, f->names, dst);
 }
 
+/* One of a few numbers, spelled in f->names ("16", "64"). */
+static int f_enum_int(const ctx *c, const where *w, json_t *v, void *dst,
+                      const field *f)
+{
+    char num[24], list[64];
+
+    if (json_is_integer(v)) {
+        snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
+        for (size_t i = 0; f->names[i]; i++)
+            if (strcmp(f->names[i], num) == 0) {
+                *(int *)dst = (int)json_integer_value(v);
+                return HS_SCN_OK;
+            }
+    }
+    return fail(c, w, "must be one of: %s", join(list, sizeof(list), f->names));
+}
+
 static int f_enum_str(const ctx *c, const where *w, json_t *v, void *dst,
                       const field *f)
 {
@@ -921,6 +973,122 @@ static int f_send_close_code(const ctx *c, const where *w, json_t *v,
     return HS_SCN_OK;
 }
 
+/* A list of close codes a judging step accepts; 1005 stands for a close
+ * frame without a code. */
+static int f_codes(const ctx *c, const where *w, json_t *v, void *dst,
+                   const field *f)
+{
+    hs_step *st = dst;
+    size_t n = json_array_size(v);
+    long long code;
+
+    if (!json_is_array(v) || n == 0)
+        return fail(c, w, "must be a non-empty array of close codes, e.g. [1002]");
+    free(st->codes);
+    st->codes = calloc(n, sizeof(int));
+    if (!st->codes)
+        return fail(c, w, "out of memory");
+    st->ncodes = n;
+    for (size_t i = 0; i < n; i++) {
+        where e = element(w, i);
+
+        if (want_int(c, &e, json_array_get(v, i), 1000, 4999, &code) != 0)
+            return HS_SCN_ERR;
+        if (code == 1006 || code == 1015)
+            return fail(c, &e, "%lld never travels in a close frame (RFC 6455 "
+                        "section 7.4.1); a connection that ends without one is "
+                        "the outcome \"dropped\"", code);
+        st->codes[i] = (int)code;
+    }
+    return HS_SCN_OK;
+}
+
+/*
+ * "outcomes": what each observation of a judging step means. f->names
+ * lists the outcomes this kind of step can observe.
+ */
+static int f_outcomes(const ctx *c, const where *w, json_t *v, void *dst,
+                      const field *f)
+{
+    signed char *out = dst;
+    const char *key;
+    json_t *tier;
+    char q[QUOTE_MAX], hint[700];
+    int o, t;
+
+    if (!json_is_object(v))
+        return fail(c, w, "must be an object of outcome: verdict, e.g. "
+                    "{\"closed\": \"ok\", \"answered\": \"non_strict\"}");
+    json_object_foreach(v, key, tier) {
+        where m = member(w, key);
+
+        for (o = 0; f->names[o] && strcmp(f->names[o], key) != 0; o++)
+            ;
+        if (!f->names[o]) {
+            advice(hint, sizeof(hint), f->names, key);
+            return fail_key(c, &m, &m, "unknown outcome %s for this step; %s",
+                            quote(q, sizeof(q), key), hint);
+        }
+        if (enum_index(c, &m, tier, tier_keys, &t) != 0)
+            return HS_SCN_ERR;
+        for (o = 0; strcmp(outcome_keys[o], key) != 0; o++)
+            ;
+        out[o] = (signed char)t;
+    }
+    return HS_SCN_OK;
+}
+
+/* client_max_window_bits in an offer: a size, or true for "no value". */
+static int f_client_bits(const ctx *c, const where *w, json_t *v, void *dst,
+                         const field *f)
+{
+    if (json_is_true(v)) {
+        *(int *)dst = HS_PMD_BITS_NOVALUE;
+        return HS_SCN_OK;
+    }
+    if (!json_is_integer(v))
+        return fail(c, w, "must be a window size from 8 to 15, or true to offer "
+                    "the parameter without a value (RFC 7692 7.1.2.2)");
+    return f_int(c, w, v, dst, f);
+}
+
+#define PMD(m) offsetof(hs_pmd_params, m)
+
+static const field deflate_fields[] = {
+    { .key = "server_no_context_takeover", .parse = f_bool,
+      .off = PMD(server_no_context_takeover) },
+    { .key = "client_no_context_takeover", .parse = f_bool,
+      .off = PMD(client_no_context_takeover) },
+    { .key = "server_max_window_bits", .parse = f_int,
+      .off = PMD(server_max_window_bits), .lo = HS_PMD_MIN_BITS, .hi = HS_PMD_MAX_BITS },
+    { .key = "client_max_window_bits", .parse = f_client_bits,
+      .off = PMD(client_max_window_bits), .lo = HS_PMD_MIN_BITS, .hi = HS_PMD_MAX_BITS },
+    { .key = NULL }
+};
+
+static const field deflate_step_fields[] = {
+    { .key = "needs_client_context", .parse = f_bool,
+      .off = offsetof(hs_step, needs_client_context) },
+    { .key = NULL }
+};
+
+/* A permessage-deflate offer (RFC 7692 7.1), kept as the header it makes. */
+static int f_deflate(const ctx *c, const where *w, json_t *v, void *dst,
+                     const field *f)
+{
+    hs_step *st = dst;
+    hs_pmd_params p;
+    table tabs[] = { { deflate_fields, &p }, { deflate_step_fields, st } };
+    char offer[HS_PMD_OFFER_MAX];
+
+    memset(&p, 0, sizeof(p));
+    if (parse_object(c, w, v, tabs, 2, " in a permessage-deflate offer") != 0)
+        return HS_SCN_ERR;
+    if (hs_pmd_offer(&p, offer, sizeof(offer)) != HS_PMD_OK)
+        return fail(c, w, "cannot be written as an offer");
+    return store_string(c, w, offer, &st->extensions);
+}
+
 /* ---- faults ----------------------------------------------------------- */
 
 static int f_fault_name(const ctx *c, const where *w, json_t *v, void *dst,
@@ -1209,7 +1377,14 @@ static const field connect_fields[] = {
     { .key = "subprotocol", .parse = f_string, .off = STEP(subprotocol),
       .tag = STR_LINE },
     { .key = "omit_upgrade", .parse = f_bool, .off = STEP(omit_upgrade) },
+    { .key = "omit_connection", .parse = f_bool, .off = STEP(omit_connection) },
     { .key = "handshake", .parse = f_bool, .off = STEP(handshake) },
+    { .key = "extensions", .parse = f_string, .off = STEP(extensions),
+      .tag = STR_LINE | STR_NONEMPTY },
+    { .key = "deflate", .parse = f_deflate, .off = 0 },
+    { .key = "expect_headers", .parse = f_headers, .off = STEP(expect_headers) },
+    { .key = "outcomes", .parse = f_outcomes, .off = STEP(outcomes),
+      .names = connect_outcomes },
     { .key = NULL }
 };
 
@@ -1223,6 +1398,8 @@ static const field frame_fields[] = {
     { .key = "payload_text", .parse = f_text, .off = 0, .tag = HS_PAYLOAD_FRAME },
     { .key = "declared_len", .parse = f_i64, .off = STEP(frame.declared_len),
       .lo = 0, .hi = LLONG_MAX },
+    { .key = "len_form", .parse = f_enum_int, .off = STEP(frame.len_form),
+      .names = len_forms },
     { .key = NULL }
 };
 
@@ -1243,6 +1420,15 @@ static size_t count_keys(json_t *obj, const char *const *names,
                 *second = key;
         }
     return n;
+}
+
+/* The first of keys that obj has, for pointing at it; NULL when none. */
+static const char *first_key(json_t *obj, const char *const *keys)
+{
+    for (size_t i = 0; keys[i]; i++)
+        if (json_object_get(obj, keys[i]))
+            return keys[i];
+    return NULL;
 }
 
 /*
@@ -1277,11 +1463,28 @@ static int f_frame(const ctx *c, const where *w, json_t *v, void *dst,
 static const field send_fields[] = {
     { .key = "json", .parse = f_json, .off = 0 },
     { .key = "text", .parse = f_text, .off = 0, .tag = HS_PAYLOAD_TEXT },
+    { .key = "text_hex", .parse = f_hex, .off = 0, .tag = HS_PAYLOAD_TEXT },
     { .key = "binary_hex", .parse = f_hex, .off = 0, .tag = HS_PAYLOAD_BINARY },
     { .key = "raw_hex", .parse = f_hex, .off = 0, .tag = HS_PAYLOAD_RAW },
     { .key = "frame", .parse = f_frame, .off = 0 },
     { .key = "chop", .parse = f_size, .off = STEP(chop), .lo = 1, .hi = INT_MAX },
     { .key = "repeat", .parse = f_int, .off = STEP(repeat), .lo = 1, .hi = 100000 },
+    { .key = "size", .parse = f_size, .off = STEP(size), .lo = 1, .hi = SIZE_MAX_BYTES },
+    { .key = "fragment", .parse = f_size, .off = STEP(fragment), .lo = 1,
+      .hi = SIZE_MAX_BYTES },
+    { .key = "compress", .parse = f_bool, .off = STEP(compress) },
+    { .key = NULL }
+};
+
+static const field expect_message_fields[] = {
+    { .key = "text", .parse = f_text, .off = 0, .tag = HS_PAYLOAD_TEXT },
+    { .key = "text_hex", .parse = f_hex, .off = 0, .tag = HS_PAYLOAD_TEXT },
+    { .key = "binary_hex", .parse = f_hex, .off = 0, .tag = HS_PAYLOAD_BINARY },
+    { .key = "pong_text", .parse = f_text, .off = 0, .tag = HS_PAYLOAD_PONG },
+    { .key = "pong_hex", .parse = f_hex, .off = 0, .tag = HS_PAYLOAD_PONG },
+    { .key = "size", .parse = f_size, .off = STEP(size), .lo = 1, .hi = SIZE_MAX_BYTES },
+    { .key = "outcomes", .parse = f_outcomes, .off = STEP(outcomes),
+      .names = message_outcomes },
     { .key = NULL }
 };
 
@@ -1299,12 +1502,19 @@ static const field expect_events_fields[] = {
 
 static const field expect_close_fields[] = {
     { .key = "code", .parse = f_expect_close_code, .off = STEP(close_code) },
+    { .key = "codes", .parse = f_codes, .off = 0 },
+    { .key = "probe_ms", .parse = f_int, .off = STEP(probe_ms), .lo = 1, .hi = 60000 },
+    { .key = "outcomes", .parse = f_outcomes, .off = STEP(outcomes),
+      .names = close_outcomes },
     { .key = NULL }
 };
 
 static const field close_fields[] = {
     { .key = "code", .parse = f_send_close_code, .off = STEP(send_code) },
     { .key = "reason", .parse = f_string, .off = STEP(reason) },
+    { .key = "codes", .parse = f_codes, .off = 0 },
+    { .key = "outcomes", .parse = f_outcomes, .off = STEP(outcomes),
+      .names = close_outcomes },
     { .key = NULL }
 };
 
@@ -1359,15 +1569,55 @@ static int dup_default(const ctx *c, const where *w, char **dst,
 static int check_connect(const ctx *c, const where *w, json_t *obj,
                          hs_step *st)
 {
+    static const char *const upgrade_only[] = { "extensions", "deflate", "outcomes",
+                                                "expect_headers", NULL };
     where m = member(w, "token_raw");
+    const char *k = first_key(obj, upgrade_only);
 
     if (st->token && st->token_raw)
         return fail_key(c, &m, &m, "give \"token\" or \"token_raw\", not both");
+    m = member(w, "deflate");
+    if (json_object_get(obj, "extensions") && json_object_get(obj, "deflate"))
+        return fail_key(c, &m, &m, "give \"extensions\" or \"deflate\", not both");
+    m = member(w, k ? k : "handshake");
+    if (k && !st->handshake)
+        return fail_key(c, &m, &m, "only applies to a WebSocket upgrade, not to "
+                        "\"handshake\": false");
     if (dup_default(c, w, &st->token, "valid") != 0 ||
         dup_default(c, w, &st->token_in, "header") != 0 ||
         dup_default(c, w, &st->path, "/ws") != 0)
         return HS_SCN_ERR;
     return dup_default(c, w, &st->user, st->conn);
+}
+
+/*
+ * "size" repeats a payload given in the step; "fragment" and "compress"
+ * shape a message (text, text_hex or binary_hex), not a frame or raw bytes.
+ */
+static int check_send_shape(const ctx *c, const where *w, json_t *obj,
+                            const hs_step *st)
+{
+    static const char *const shaping[] = { "fragment", "compress", NULL };
+    int message = st->payload_kind == HS_PAYLOAD_TEXT ||
+                  st->payload_kind == HS_PAYLOAD_BINARY;
+    const char *k = first_key(obj, shaping);
+    where m;
+
+    if (json_object_get(obj, "size") && !(message || st->payload_kind == HS_PAYLOAD_FRAME)) {
+        m = member(w, "size");
+        return fail_key(c, &m, &m, "repeats the payload of \"text\", \"text_hex\", "
+                        "\"binary_hex\" or \"frame\" only");
+    }
+    if (json_object_get(obj, "size") && st->nbytes == 0) {
+        m = member(w, "size");
+        return fail_key(c, &m, &m, "needs a payload of at least one byte to repeat");
+    }
+    if (k && !message) {
+        m = member(w, k);
+        return fail_key(c, &m, &m, "shapes a message given by \"text\", "
+                        "\"text_hex\" or \"binary_hex\" only");
+    }
+    return HS_SCN_OK;
 }
 
 static int check_send(const ctx *c, const where *w, json_t *obj, hs_step *st)
@@ -1384,6 +1634,37 @@ static int check_send(const ctx *c, const where *w, json_t *obj, hs_step *st)
         return fail_key(c, &m, &m, "give only one of: %s",
                         join(list, sizeof(list), payload_keys));
     }
+    return check_send_shape(c, w, obj, st);
+}
+
+static int check_expect_message(const ctx *c, const where *w, json_t *obj,
+                                hs_step *st)
+{
+    const char *second = NULL;
+    size_t n = count_keys(obj, message_keys, &second);
+    char list[200];
+    where m = member(w, "size");
+
+    if (n == 0)
+        return fail(c, w, "an expect_message step needs one of: %s",
+                    join(list, sizeof(list), message_keys));
+    if (n > 1) {
+        where s2 = member(w, second);
+        return fail_key(c, &s2, &s2, "give only one of: %s",
+                        join(list, sizeof(list), message_keys));
+    }
+    if (json_object_get(obj, "size") && st->nbytes == 0)
+        return fail_key(c, &m, &m, "needs a payload of at least one byte to repeat");
+    return HS_SCN_OK;
+}
+
+static int check_expect_close(const ctx *c, const where *w, json_t *obj,
+                              hs_step *st)
+{
+    where m = member(w, "codes");
+
+    if (json_object_get(obj, "code") && st->codes)
+        return fail_key(c, &m, &m, "give \"code\" or \"codes\", not both");
     return HS_SCN_OK;
 }
 
@@ -1499,8 +1780,8 @@ static const step_kind step_kinds[] = {
                          K_NEEDS_CONN | K_EXPECTS },
     [HS_STEP_EXPECT_EVENTS] = { "expect_events", expect_events_fields,
                                 check_expect_events, K_NEEDS_CONN | K_EXPECTS },
-    [HS_STEP_EXPECT_CLOSE] = { "expect_close", expect_close_fields, NULL,
-                               K_NEEDS_CONN | K_EXPECTS },
+    [HS_STEP_EXPECT_CLOSE] = { "expect_close", expect_close_fields,
+                               check_expect_close, K_NEEDS_CONN | K_EXPECTS },
     [HS_STEP_CLOSE] = { "close", close_fields, check_close, K_NEEDS_CONN },
     [HS_STEP_DISCONNECT] = { "disconnect", no_fields, NULL, K_NEEDS_CONN },
     [HS_STEP_HTTP] = { "http", http_fields, check_http, K_EXPECTS },
@@ -1508,6 +1789,8 @@ static const step_kind step_kinds[] = {
     [HS_STEP_FAULT] = { "fault", fault_step_fields, check_fault, 0 },
     [HS_STEP_SLEEP] = { "sleep", sleep_fields, check_sleep, 0 },
     [HS_STEP_SIGNAL] = { "signal", signal_fields, check_signal, 0 },
+    [HS_STEP_EXPECT_MESSAGE] = { "expect_message", expect_message_fields,
+                                 check_expect_message, K_NEEDS_CONN | K_EXPECTS },
 };
 
 #define NKINDS (sizeof(step_kinds) / sizeof(step_kinds[0]))
@@ -1517,6 +1800,34 @@ const char *hs_step_kind_name(hs_step_kind k)
     if ((size_t)k >= NKINDS)
         return "unknown";
     return step_kinds[k].name;
+}
+
+unsigned char *hs_step_payload(const hs_step *st, size_t *n)
+{
+    size_t len = st->size && st->nbytes ? st->size : st->nbytes;
+    unsigned char *p = malloc(len + 1);
+
+    if (!p)
+        return NULL;
+    for (size_t off = 0; off < len; off += st->nbytes)
+        memcpy(p + off, st->bytes, len - off < st->nbytes ? len - off : st->nbytes);
+    p[len] = 0;
+    *n = len;
+    return p;
+}
+
+const char *hs_tier_key(hs_tier t)
+{
+    if ((unsigned)t > HS_TIER_FAILED)
+        return "unknown";
+    return tier_keys[t];
+}
+
+const char *hs_outcome_key(hs_outcome o)
+{
+    if ((unsigned)o >= HS_OUT_COUNT)
+        return "unknown";
+    return outcome_keys[o];
 }
 
 static int step_kind_of(const ctx *c, const where *w, json_t *obj,
@@ -1555,6 +1866,7 @@ static void step_defaults(hs_step *st, hs_step_kind kind, size_t index)
     st->frame.masked = 1;
     st->frame.declared_len = -1;
     st->handshake = 1;
+    memset(st->outcomes, -1, sizeof(st->outcomes));
     fault_defaults(&st->fault);
     if (kind == HS_STEP_CONNECT)
         st->expect_status = 101;
@@ -1613,10 +1925,20 @@ static int check_conn(const ctx *c, const where *w, json_t *obj,
                 "it; add {\"step\": \"connect\", \"conn\": %s} before it", q, q);
 }
 
+static int has_outcomes(const hs_step *st)
+{
+    for (size_t i = 0; i < HS_OUT_COUNT; i++)
+        if (st->outcomes[i] >= 0)
+            return 1;
+    return 0;
+}
+
 static int expects_something(const hs_step *st)
 {
+    if (has_outcomes(st) || st->codes)
+        return 1;
     if (st->kind == HS_STEP_CONNECT)
-        return st->expect_status != 101;
+        return st->expect_status != 101 || st->expect_headers != NULL;
     return (step_kinds[st->kind].flags & K_EXPECTS) != 0;
 }
 
@@ -1672,6 +1994,8 @@ static const field top_fields[] = {
     { .key = "id", .parse = f_id, .off = SCN(id) },
     { .key = "title", .parse = f_string, .off = SCN(title), .tag = STR_NONEMPTY },
     { .key = "description", .parse = f_string, .off = SCN(description) },
+    { .key = "rfc", .parse = f_string, .off = SCN(rfc), .tag = STR_NONEMPTY },
+    { .key = "expect", .parse = f_string, .off = SCN(expect), .tag = STR_NONEMPTY },
     { .key = "seed", .parse = f_enum_str, .off = SCN(seed), .names = hs_seed_ids },
     { .key = "tags", .parse = f_strlist, .off = SCN(tags), .tag = STR_NONEMPTY },
     { .key = "timeout_ms", .parse = f_int, .off = SCN(timeout_ms),
@@ -1745,6 +2069,27 @@ static int empty_lists(hs_scenario *s)
     return s->tags && s->target.args ? HS_SCN_OK : HS_SCN_ERR;
 }
 
+/*
+ * "rfc" makes a conformance case: it says what it expects, and only its
+ * steps map outcomes to verdicts.
+ */
+static int check_conformance(const ctx *c, json_t *root, const hs_scenario *s)
+{
+    where top = member(NULL, "steps");
+
+    if (present_iff(c, NULL, root, "expect", s->rfc != NULL,
+                    "with \"rfc\" (a conformance case says what it expects)") != 0)
+        return HS_SCN_ERR;
+    for (size_t i = 0; i < s->nsteps && !s->rfc; i++) {
+        where e = element(&top, i), m = member(&e, "outcomes");
+
+        if (has_outcomes(&s->steps[i]))
+            return fail_key(c, &m, &m, "only applies in a conformance case: add "
+                            "\"rfc\" and \"expect\" at the top");
+    }
+    return HS_SCN_OK;
+}
+
 static int parse_scenario(const ctx *c, json_t *root, hs_scenario *s)
 {
     table tabs[] = { { top_fields, s } };
@@ -1759,6 +2104,7 @@ static int parse_scenario(const ctx *c, json_t *root, hs_scenario *s)
         require(c, NULL, root, "title") != 0 ||
         require(c, NULL, root, "steps") != 0 ||
         check_posix_steps(c, s) != 0 ||
+        check_conformance(c, root, s) != 0 ||
         check_file_name(c, s) != 0)
         return HS_SCN_ERR;
     if (empty_lists(s) != 0)
@@ -1886,6 +2232,9 @@ static void free_step(hs_step *st)
     free(st->ws_key);
     free(st->ws_version);
     free(st->subprotocol);
+    free(st->extensions);
+    json_decref(st->expect_headers);
+    free(st->codes);
     json_decref(st->json);
     free(st->bytes);
     json_decref(st->match);
@@ -1916,5 +2265,7 @@ void hs_scenario_free(hs_scenario *s)
     free(s->title);
     free(s->seed);
     free(s->description);
+    free(s->rfc);
+    free(s->expect);
     free(s);
 }

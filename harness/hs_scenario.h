@@ -31,10 +31,53 @@ typedef enum hs_step_kind {
     HS_STEP_HEALTH,        /* GET /health and match fields, optionally waiting */
     HS_STEP_FAULT,         /* enable or disable a fault point at run time */
     HS_STEP_SLEEP,         /* wait a fixed time (only for time-based behaviour) */
-    HS_STEP_SIGNAL         /* send a signal to the spawned target */
+    HS_STEP_SIGNAL,        /* send a signal to the spawned target */
+    HS_STEP_EXPECT_MESSAGE /* wait for one message or pong and compare its bytes */
 } hs_step_kind;
 
-#define HS_STEP_LAST HS_STEP_SIGNAL
+#define HS_STEP_LAST HS_STEP_EXPECT_MESSAGE
+
+/*
+ * Conformance verdicts (a scenario with "rfc"), in order of severity; the
+ * names in files are "ok", "informational", "non_strict", "unimplemented"
+ * and "failed" (see hs_verdict.h for what each means).
+ */
+typedef enum hs_tier {
+    HS_TIER_OK,
+    HS_TIER_INFORMATIONAL,
+    HS_TIER_NON_STRICT,
+    HS_TIER_UNIMPLEMENTED,
+    HS_TIER_FAILED
+} hs_tier;
+
+/*
+ * What a judging step can observe; its "outcomes" map each to a tier.
+ * connect: accepted refused dropped other incomplete, and with an
+ * extension offer agreed declined invalid restricted; expect_message:
+ * match mismatch closed too_big silent; expect_close and close: closed
+ * dropped answered silent.
+ */
+typedef enum hs_outcome {
+    HS_OUT_ACCEPTED,       /* 101 with the right Sec-WebSocket-Accept */
+    HS_OUT_REFUSED,        /* a 4xx answer */
+    HS_OUT_DROPPED,        /* TCP ended without an answer or a close frame */
+    HS_OUT_OTHER,          /* any other HTTP answer */
+    HS_OUT_AGREED,         /* permessage-deflate agreed within the offer */
+    HS_OUT_DECLINED,       /* the offer was not taken up */
+    HS_OUT_INVALID,        /* the extensions answer breaks RFC 6455 / 7692 */
+    HS_OUT_RESTRICTED,     /* agreed, with client_no_context_takeover the
+                              case's frames cannot honour */
+    HS_OUT_INCOMPLETE,     /* the answer lacks a header "expect_headers"
+                              asks for */
+    HS_OUT_MATCH,          /* the expected message came */
+    HS_OUT_MISMATCH,       /* another message came instead */
+    HS_OUT_CLOSED,         /* expect_message: the connection ended first;
+                              expect_close, close: the server's close frame */
+    HS_OUT_TOO_BIG,        /* the connection ended with 1009 first */
+    HS_OUT_SILENT,         /* nothing within the step's ceiling */
+    HS_OUT_ANSWERED,       /* a message or pong came before the close */
+    HS_OUT_COUNT
+} hs_outcome;
 
 /* How a fault point fires once enabled. */
 typedef enum hs_fault_mode {
@@ -68,7 +111,8 @@ typedef enum hs_payload_kind {
     HS_PAYLOAD_TEXT,       /* "text": a string, one text frame */
     HS_PAYLOAD_BINARY,     /* "binary_hex": bytes, one binary frame */
     HS_PAYLOAD_FRAME,      /* "frame": a frame spelled out field by field */
-    HS_PAYLOAD_RAW         /* "raw_hex": bytes written as they are */
+    HS_PAYLOAD_RAW,        /* "raw_hex": bytes written as they are */
+    HS_PAYLOAD_PONG        /* expect_message "pong_text"/"pong_hex" */
 } hs_payload_kind;
 
 typedef struct hs_frame_fields {
@@ -77,6 +121,7 @@ typedef struct hs_frame_fields {
     int opcode;            /* 0..15 */
     int masked;            /* default 1 */
     int64_t declared_len;  /* -1: the payload's real length */
+    int len_form;          /* 0 minimal; 16 or 64: that length form */
 } hs_frame_fields;
 
 typedef struct hs_step {
@@ -99,7 +144,13 @@ typedef struct hs_step {
     char *ws_version;      /* NULL: 13; "": header omitted */
     char *subprotocol;     /* NULL: none */
     int omit_upgrade;      /* leave out the Upgrade header */
+    int omit_connection;   /* leave out "Connection: Upgrade" */
     int handshake;         /* 0: a bare TCP connection, no upgrade; default 1 */
+    char *extensions;      /* Sec-WebSocket-Extensions offer ("extensions",
+                              or built from "deflate"), or NULL */
+    int needs_client_context; /* "deflate": client_no_context_takeover in
+                              the answer is outcome "restricted" */
+    json_t *expect_headers;/* object: response header -> text it contains */
 
     /* send */
     hs_payload_kind payload_kind;
@@ -109,6 +160,10 @@ typedef struct hs_step {
     hs_frame_fields frame; /* HS_PAYLOAD_FRAME */
     size_t chop;           /* write in pieces of this many bytes; 0 = whole */
     int repeat;            /* send this many times; default 1 */
+    size_t size;           /* 0, or the payload repeated to this many bytes
+                              (send and expect_message) */
+    size_t fragment;       /* payload bytes per frame; 0: one frame */
+    int compress;          /* permessage-deflate the message */
 
     /* expect, http, health */
     json_t *match;         /* matcher object (see hs_match.h), or NULL */
@@ -119,6 +174,14 @@ typedef struct hs_step {
 
     /* expect_close */
     int close_code;        /* 0: any code; -1: abnormal (no close frame) */
+    int *codes;            /* expect_close, close: acceptable close codes */
+    size_t ncodes;
+    int probe_ms;          /* expect_close: no close by then, send an empty
+                              ping whose pong shows the connection lives */
+
+    /* judging steps of a conformance case: hs_tier per hs_outcome, -1
+       where the step's default applies */
+    signed char outcomes[HS_OUT_COUNT];
 
     /* close */
     int send_code;         /* code in our close frame; 0: none */
@@ -158,6 +221,9 @@ typedef struct hs_scenario {
     char *seed;            /* one of the nine seed ids, or NULL */
     char **tags;           /* NULL-terminated */
     char *description;
+    char *rfc;             /* conformance case: the RFC section it checks,
+                              e.g. "RFC 6455 5.5.2"; NULL otherwise */
+    char *expect;          /* conformance case: what the server must do */
     hs_target_opts target;
     hs_fault *faults;
     size_t nfaults;
@@ -189,5 +255,16 @@ void hs_scenario_free(hs_scenario *s);
 
 /* Human name of a step kind as written in files ("connect", "expect", ...). */
 const char *hs_step_kind_name(hs_step_kind k);
+
+/*
+ * The bytes a send or expect_message step means: its payload, repeated to
+ * "size" when the step has one. malloc'd (at least one byte allocated, a
+ * NUL after *n); NULL when memory runs out.
+ */
+unsigned char *hs_step_payload(const hs_step *st, size_t *n);
+
+/* Names of tiers and outcomes as written in files ("non_strict", "too_big"). */
+const char *hs_tier_key(hs_tier t);
+const char *hs_outcome_key(hs_outcome o);
 
 #endif

@@ -48,6 +48,10 @@ struct hs_wsconn {
     unsigned char *msg;        /* a fragmented message being reassembled */
     size_t msg_len;
     int msg_opcode;            /* 0: none in progress */
+    int msg_compressed;        /* its first frame had RSV1 (RFC 7692 6) */
+    int report_pongs;          /* recv_message returns pongs */
+    hs_pmd_codec *deflate_tx;  /* permessage-deflate agreed: our compressor */
+    hs_pmd_codec *deflate_rx;  /* and the server's messages' inflater */
     char err[256];
 };
 
@@ -511,6 +515,31 @@ static void read_body(hs_wsconn *c, hs_ws_handshake *hs, double deadline)
     c->start = c->end = 0;
 }
 
+/*
+ * The extensions a 101 agreed to (RFC 6455 4.1, RFC 7692 7.1). Our side
+ * compresses with the client's agreed window; the server's may be up to 15.
+ */
+static int negotiate(hs_wsconn *c, const hs_ws_opts *o, hs_ws_handshake *hs)
+{
+    const char *answer = json_string_value(json_object_get(hs->headers,
+                                                           "sec-websocket-extensions"));
+    const hs_pmd_params *p = &hs->deflate_params;
+    int r;
+
+    r = hs_pmd_negotiate(o->extensions, answer, &hs->deflate, &hs->deflate_params,
+                         hs->extensions_err, sizeof(hs->extensions_err));
+    hs->extensions_ok = r == HS_PMD_OK;
+    if (r != HS_PMD_OK || !hs->deflate)
+        return HS_WS_OK;
+    if (hs_pmd_codec_new(1, p->client_max_window_bits, p->client_no_context_takeover,
+                         &c->deflate_tx) != HS_PMD_OK ||
+        hs_pmd_codec_new(0, 0, p->server_no_context_takeover, &c->deflate_rx) != HS_PMD_OK) {
+        set_err(c, "out of memory");
+        return HS_WS_ERR;
+    }
+    return HS_WS_OK;
+}
+
 /* Send the request and read the answer into hs. */
 static int handshake(hs_wsconn *c, const hs_ws_opts *o, const char *key,
                      hs_ws_handshake *hs, double deadline)
@@ -538,9 +567,11 @@ static int handshake(hs_wsconn *c, const hs_ws_opts *o, const char *key,
     }
     hs->accept_ok = accept_matches(hs, key);
     c->start = head_len;
-    if (hs->status != 101)
+    if (hs->status != 101) {
         read_body(c, hs, deadline);
-    return HS_WS_OK;
+        return HS_WS_OK;
+    }
+    return negotiate(c, o, hs);
 }
 
 static hs_wsconn *conn_new(int fd, const hs_ws_opts *o)
@@ -672,6 +703,63 @@ int hs_ws_send_text(hs_wsconn *c, const char *s, size_t n)
     return hs_ws_send(c, &spec, 0);
 }
 
+/* One frame of a message hs_ws_send_message is sending. */
+static int send_piece(hs_wsconn *c, int opcode, int rsv, int fin,
+                      const unsigned char *p, size_t n, size_t chop)
+{
+    hs_frame_spec spec = {
+        .fin = fin, .rsv = rsv, .opcode = opcode, .masked = 1,
+        .payload = p, .len = n, .declared_len = -1
+    };
+
+    return hs_ws_send(c, &spec, chop);
+}
+
+/* RFC 7692 7.2.1: the message is compressed whole, then fragmented. */
+static int compress_message(hs_wsconn *c, const unsigned char *p, size_t n,
+                            unsigned char **z, size_t *zlen)
+{
+    if (c->deflate_tx == NULL) {
+        set_err(c, "permessage-deflate was not agreed: cannot compress");
+        return HS_WS_ERR;
+    }
+    if (hs_pmd_compress(c->deflate_tx, p, n, z, zlen) != HS_PMD_OK) {
+        set_err(c, "compressing the message failed");
+        return HS_WS_ERR;
+    }
+    hs_transcript_note(c->transcript, "permessage-deflate: %zu bytes sent as %zu",
+                       n, *zlen);
+    return HS_WS_OK;
+}
+
+int hs_ws_send_message(hs_wsconn *c, int opcode, const unsigned char *p, size_t n,
+                       const hs_ws_msg_opts *mo)
+{
+    unsigned char *z = NULL;
+    size_t off = 0, piece, step;
+    int r = HS_WS_OK;
+
+    if (mo->compress && compress_message(c, p, n, &z, &n) != HS_WS_OK)
+        return HS_WS_ERR;
+    if (z != NULL)
+        p = z;
+    step = mo->fragment > 0 ? mo->fragment : n;
+    do {
+        piece = n - off < step ? n - off : step;
+        /* RSV1 marks the first frame of a compressed message only (6.1). */
+        r = send_piece(c, off == 0 ? opcode : HS_OP_CONT, off == 0 && mo->compress ? 4 : 0,
+                       off + piece >= n, p + off, piece, mo->chop);
+        off += piece;
+    } while (r == HS_WS_OK && off < n);
+    free(z);
+    return r;
+}
+
+void hs_ws_report_pongs(hs_wsconn *c, int on)
+{
+    c->report_pongs = on;
+}
+
 /* A well-formed masked control frame (close, ping answer). */
 static int send_control(hs_wsconn *c, int opcode, const unsigned char *p, size_t n)
 {
@@ -768,13 +856,24 @@ int hs_ws_recv_frame(hs_wsconn *c, int timeout_ms, hs_frame *f)
     }
 }
 
+/* The RSV bits a frame may carry: RSV1 on the first frame of a data
+ * message once permessage-deflate is agreed (RFC 7692 6), else none. */
+static int rsv_allowed(const hs_wsconn *c, const hs_frame *f)
+{
+    if (c->deflate_rx != NULL && (f->opcode == HS_OP_TEXT || f->opcode == HS_OP_BINARY))
+        return 4;
+    return 0;
+}
+
 /* What RFC 6455 forbids in any frame a server sends, or NULL. */
-static const char *frame_violation(const hs_frame *f)
+static const char *frame_violation(const hs_wsconn *c, const hs_frame *f)
 {
     if (f->masked)
         return "masked frame from the server (5.1)";
-    if (f->rsv != 0)
-        return "RSV bits set without a negotiated extension (5.2)";
+    if ((f->rsv & ~rsv_allowed(c, f)) != 0)
+        return c->deflate_rx != NULL && (f->rsv & 4) && !(f->rsv & 3)
+                   ? "RSV1 on a control or continuation frame (RFC 7692 6.1)"
+                   : "RSV bits set without a negotiated extension (5.2)";
     if ((f->opcode >= 3 && f->opcode <= 7) || f->opcode >= 11)
         return "reserved opcode (5.2)";
     if (f->opcode >= HS_OP_CLOSE && f->len > HS_CONTROL_MAX)
@@ -790,6 +889,7 @@ static void msg_reset(hs_wsconn *c)
     c->msg = NULL;
     c->msg_len = 0;
     c->msg_opcode = 0;
+    c->msg_compressed = 0;
 }
 
 /* What breaks fragmentation (RFC 6455 5.4) or our size cap, or NULL. */
@@ -802,6 +902,54 @@ static const char *data_violation(const hs_wsconn *c, const hs_frame *f)
     if (f->len > HS_WS_MAX_PAYLOAD - c->msg_len)
         return "message above 64 MiB";
     return NULL;
+}
+
+/* Inflate a whole compressed message in place (RFC 7692 7.2.2). */
+static int inflate_message(hs_wsconn *c)
+{
+    unsigned char *plain = NULL;
+    size_t n = 0;
+    char why[200];
+    int r;
+
+    r = hs_pmd_inflate(c->deflate_rx, c->msg, c->msg_len, HS_WS_MAX_PAYLOAD, &plain,
+                       &n, why, sizeof(why));
+    if (r == HS_PMD_TOO_BIG)
+        return peer_violation(c, "compressed message inflates above 64 MiB");
+    if (r == HS_PMD_NOMEM) {
+        set_err(c, "out of memory");
+        return HS_WS_ERR;
+    }
+    if (r != HS_PMD_OK)
+        return peer_violation(c, why);
+    hs_transcript_note(c->transcript, "permessage-deflate: %zu bytes received as %zu",
+                       n, c->msg_len);
+    free(c->msg);
+    c->msg = plain;
+    c->msg_len = n;
+    return HS_WS_OK;
+}
+
+/* The last fragment came: check the whole message and hand it out. */
+static int finish_message(hs_wsconn *c, hs_ws_msg *m)
+{
+    int r = c->msg_compressed ? inflate_message(c) : HS_WS_OK;
+
+    if (r != HS_WS_OK) {
+        msg_reset(c);
+        return r;
+    }
+    if (c->msg_opcode == HS_OP_TEXT && !hs_utf8_valid(c->msg, c->msg_len)) {
+        msg_reset(c);
+        return peer_violation(c, "text message is not valid UTF-8 (8.1)");
+    }
+    m->opcode = c->msg_opcode;
+    m->compressed = c->msg_compressed;
+    m->data = c->msg;
+    m->len = c->msg_len;
+    c->msg = NULL;
+    msg_reset(c);
+    return 1;
 }
 
 /* Add a data frame to the message; hand it out into m when final. A
@@ -825,19 +973,27 @@ static int on_data(hs_wsconn *c, hs_frame *f, hs_ws_msg *m)
     memcpy(c->msg + c->msg_len, f->payload, (size_t)f->len);
     c->msg_len += (size_t)f->len;
     c->msg[c->msg_len] = 0;
-    if (f->opcode != HS_OP_CONT)
+    if (f->opcode != HS_OP_CONT) {
         c->msg_opcode = f->opcode;
-    if (!f->fin)
-        return 0;
-    if (c->msg_opcode == HS_OP_TEXT && !hs_utf8_valid(c->msg, c->msg_len)) {
-        msg_reset(c);
-        return peer_violation(c, "text message is not valid UTF-8 (8.1)");
+        c->msg_compressed = (f->rsv & 4) != 0;
     }
-    m->opcode = c->msg_opcode;
-    m->data = c->msg;
-    m->len = c->msg_len;
-    c->msg = NULL;
-    msg_reset(c);
+    return f->fin ? finish_message(c, m) : 0;
+}
+
+/* A pong handed out as a message, for callers that wait for one. */
+static int on_pong(hs_wsconn *c, const hs_frame *f, hs_ws_msg *m)
+{
+    if (!c->report_pongs)
+        return 0;
+    m->data = malloc((size_t)f->len + 1);
+    if (m->data == NULL) {
+        set_err(c, "out of memory");
+        return HS_WS_ERR;
+    }
+    memcpy(m->data, f->payload, (size_t)f->len);
+    m->data[f->len] = 0;
+    m->len = (size_t)f->len;
+    m->opcode = HS_OP_PONG;
     return 1;
 }
 
@@ -875,7 +1031,7 @@ static int on_close(hs_wsconn *c, const hs_frame *f, hs_ws_msg *m)
 /* React to one frame: 1 a message is in m, 0 keep reading, <0 an error. */
 static int on_frame(hs_wsconn *c, hs_frame *f, hs_ws_msg *m)
 {
-    const char *bad = frame_violation(f);
+    const char *bad = frame_violation(c, f);
 
     if (bad != NULL)
         return peer_violation(c, bad);
@@ -886,7 +1042,7 @@ static int on_frame(hs_wsconn *c, hs_frame *f, hs_ws_msg *m)
             return send_control(c, HS_OP_PONG, f->payload, (size_t)f->len);
         return 0;
     case HS_OP_PONG:
-        return 0;
+        return on_pong(c, f, m);
     case HS_OP_CLOSE:
         return on_close(c, f, m);
     default:
@@ -997,6 +1153,8 @@ void hs_ws_free(hs_wsconn *c)
         hs_transcript_note(c->transcript, "TCP closed by us");
     if (c->fd >= 0)
         close(c->fd);
+    hs_pmd_codec_free(c->deflate_tx);
+    hs_pmd_codec_free(c->deflate_rx);
     free(c->buf);
     free(c->msg);
     json_decref(c->transcript);

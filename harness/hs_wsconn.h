@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <jansson.h>
 
+#include "hs_deflate.h"
 #include "hs_frame.h"
 
 #define HS_WS_OK 0
@@ -61,11 +62,19 @@ typedef struct hs_ws_handshake {
     int accept_ok;                     /* Sec-WebSocket-Accept is right */
     char *body;                        /* bytes after a non-101 head, up to
                                           HS_WS_MAX_BODY, sanitized */
+    int extensions_ok;                 /* a 101's Sec-WebSocket-Extensions is
+                                          allowed by our offer (RFC 6455 4.1,
+                                          RFC 7692 7.1) */
+    char extensions_err[256];          /* why not, when it is not */
+    int deflate;                       /* permessage-deflate is in use */
+    hs_pmd_params deflate_params;      /* the server's answer, when it is */
 } hs_ws_handshake;
 
 /* One whole message, or the peer's close. */
 typedef struct hs_ws_msg {
-    int opcode;                        /* 1 text, 2 binary, 8 close */
+    int opcode;                        /* 1 text, 2 binary, 8 close, 10 pong
+                                          (see hs_ws_report_pongs) */
+    int compressed;                    /* it came compressed (RFC 7692) */
     unsigned char *data;               /* one extra NUL byte after len */
     size_t len;
     int close_code;                    /* opcode 8: the code, 1005 if none */
@@ -75,10 +84,12 @@ typedef struct hs_ws_msg {
 /*
  * Open TCP, send the opening handshake (RFC 6455 4.1) and read the response
  * head. Returns a connection whatever the status, with hs filled; bytes that
- * came after a 101 head are kept for the frame reader. NULL with err filled
- * when TCP cannot connect, the ceiling passes, the peer closes before the
- * head ends, or the head is not HTTP. hs is always safe to pass to
- * hs_ws_handshake_free afterwards.
+ * came after a 101 head are kept for the frame reader. When a 101 agrees to
+ * permessage-deflate offered in o->extensions, compressed messages (RSV1 on
+ * the first frame, RFC 7692 6) are inflated on receipt from then on. NULL
+ * with err filled when TCP cannot connect, the ceiling passes, the peer
+ * closes before the head ends, or the head is not HTTP. hs is always safe
+ * to pass to hs_ws_handshake_free afterwards.
  */
 hs_wsconn *hs_ws_connect(const hs_ws_opts *o, hs_ws_handshake *hs, char *err,
                          size_t errlen);
@@ -107,6 +118,28 @@ int hs_ws_send_raw(hs_wsconn *c, const unsigned char *b, size_t n, size_t chop);
 /* A well-formed, masked, final text frame. */
 int hs_ws_send_text(hs_wsconn *c, const char *s, size_t n);
 
+/* How hs_ws_send_message puts a message on the wire. */
+typedef struct hs_ws_msg_opts {
+    size_t fragment;                   /* payload bytes per frame; 0: one frame */
+    int compress;                      /* permessage-deflate it (RSV1 on the
+                                          first frame); needs an agreement */
+    size_t chop;                       /* as for hs_ws_send */
+} hs_ws_msg_opts;
+
+/*
+ * Send one data message (opcode 1 or 2) as a conforming client would,
+ * compressed and fragmented as asked: the first frame carries the opcode,
+ * the others are continuations, the last has FIN (RFC 6455 5.4). With
+ * fragment set, the (compressed) payload is cut into pieces of that size.
+ * HS_WS_ERR when compression is asked for but was not agreed.
+ */
+int hs_ws_send_message(hs_wsconn *c, int opcode, const unsigned char *p, size_t n,
+                       const hs_ws_msg_opts *mo);
+
+/* Make hs_ws_recv_message return pongs (opcode 10) instead of skipping
+ * them: conformance checks wait for the answer to their pings. */
+void hs_ws_report_pongs(hs_wsconn *c, int on);
+
 /*
  * Read one frame exactly as the peer sent it, whatever it is. A close frame
  * is remembered (hs_ws_close_code) but not answered. HS_WS_PROTO when the
@@ -116,13 +149,15 @@ int hs_ws_recv_frame(hs_wsconn *c, int timeout_ms, hs_frame *f);
 
 /*
  * Read the next whole message, acting as a conforming client: fragments are
- * reassembled, pings answered with pongs (RFC 6455 5.5.2), pongs skipped;
- * the peer's close is answered by echoing its code (5.5.1) unless we sent
- * ours, then returned as opcode 8. After that, calls wait for the TCP close
- * and return HS_WS_EOF. Masked frames, RSV bits, reserved opcodes, broken
- * fragmentation, oversized or fragmented control frames and invalid UTF-8
- * in text are HS_WS_PROTO (5.1, 5.2, 5.4, 5.5, 8.1). timeout_ms is the
- * ceiling for the whole call. Free m with hs_ws_msg_free.
+ * reassembled, compressed messages inflated, pings answered with pongs
+ * (RFC 6455 5.5.2), pongs skipped; the peer's close is answered by echoing
+ * its code (5.5.1) unless we sent ours, then returned as opcode 8. After
+ * that, calls wait for the TCP close and return HS_WS_EOF. Masked frames,
+ * RSV bits (but RSV1 on the first frame of a message once permessage-deflate
+ * is agreed), reserved opcodes, broken fragmentation, oversized or
+ * fragmented control frames, data that does not inflate and invalid UTF-8
+ * in text are HS_WS_PROTO (5.1, 5.2, 5.4, 5.5, 8.1; RFC 7692 6.1, 7.2.2).
+ * timeout_ms is the ceiling for the whole call. Free m with hs_ws_msg_free.
  */
 int hs_ws_recv_message(hs_wsconn *c, int timeout_ms, hs_ws_msg *m);
 

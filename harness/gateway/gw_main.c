@@ -1,10 +1,12 @@
 /*
  * build/gateway: the reference WebSocket gateway wsfault judges.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <fiu-control.h>
 
@@ -13,6 +15,10 @@
 #include "gw_server.h"
 
 #define MAX_FAULTS 64
+#define DEFAULT_HANDSHAKE_S 10
+/* Descriptors wanted for a thousand clients with room for reconnects;
+ * libwebsockets sizes its connection table from this limit at start. */
+#define WANT_FDS 16384
 
 static const char usage[] =
 "usage: build/gateway [options]\n"
@@ -30,6 +36,8 @@ static const char usage[] =
 "                        fires (default 2000)\n"
 "  --ready-queue N       messages held before ready; more get not_ready\n"
 "                        (default 64)\n"
+"  --handshake-timeout S drop a connection that has not completed its HTTP\n"
+"                        request (upgrade) within S seconds (default 10)\n"
 "  --fault SPEC          enable a fault point at start (repeatable):\n"
 "                        NAME[:always|once|p=P|after=N|nth=N]\n"
 "  --seed N              seed for probability faults (default 1)\n"
@@ -52,8 +60,8 @@ typedef struct gw_opts {
 } gw_opts;
 
 enum { OPT_PORT = 1, OPT_HOST, OPT_PORT_FILE, OPT_SECRET, OPT_ECHO, OPT_MAX,
-       OPT_DELAY, OPT_QUEUE, OPT_FAULT, OPT_SEED, OPT_FIU, OPT_LIST, OPT_JSON,
-       OPT_HELP };
+       OPT_DELAY, OPT_QUEUE, OPT_HANDSHAKE, OPT_FAULT, OPT_SEED, OPT_FIU, OPT_LIST,
+       OPT_JSON, OPT_HELP };
 
 static const struct option longopts[] = {
     { "port", required_argument, NULL, OPT_PORT },
@@ -64,6 +72,7 @@ static const struct option longopts[] = {
     { "max-message", required_argument, NULL, OPT_MAX },
     { "startup-delay-ms", required_argument, NULL, OPT_DELAY },
     { "ready-queue", required_argument, NULL, OPT_QUEUE },
+    { "handshake-timeout", required_argument, NULL, OPT_HANDSHAKE },
     { "fault", required_argument, NULL, OPT_FAULT },
     { "seed", required_argument, NULL, OPT_SEED },
     { "fiu-ctrl", required_argument, NULL, OPT_FIU },
@@ -126,6 +135,9 @@ static int apply_opt(gw_opts *o, int c, const char *arg)
     case OPT_QUEUE:
         if (number_arg("--ready-queue", arg, 0, 1000000, &n)) return -1;
         o->server.ready_queue = (int)n; return 0;
+    case OPT_HANDSHAKE:
+        if (number_arg("--handshake-timeout", arg, 1, 3600, &n)) return -1;
+        o->server.handshake_timeout_s = (int)n; return 0;
     case OPT_FAULT: return add_fault(o, arg);
     case OPT_SEED:
         if (number_arg("--seed", arg, 0, 1LL << 62, &n)) return -1;
@@ -145,6 +157,7 @@ static int parse_args(int argc, char **argv, gw_opts *o)
     o->server.max_message = 16u << 20;
     o->server.startup_delay_ms = 2000;
     o->server.ready_queue = 64;
+    o->server.handshake_timeout_s = DEFAULT_HANDSHAKE_S;
     o->seed = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -189,6 +202,26 @@ static int start_faults(gw_opts *o)
     return 0;
 }
 
+/*
+ * Many distributions start processes with 1024 descriptors, fewer than a
+ * thousand clients plus reconnects need. Raise the soft limit towards the
+ * hard one; failing that is not fatal, the gateway then serves fewer.
+ */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    rlim_t want = WANT_FDS;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
+        want = rl.rlim_max;
+    rl.rlim_cur = want;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        gw_log("warn", "fd_limit_not_raised",
+               json_pack("{s:I,s:s}", "wanted", (json_int_t)want, "error", strerror(errno)));
+}
+
 int main(int argc, char **argv)
 {
     gw_opts o;
@@ -208,6 +241,7 @@ int main(int argc, char **argv)
     }
     if (start_faults(&o) != 0)
         return 2;
+    raise_fd_limit();
     if (gw_server_run(&o.server, err, sizeof(err)) != GW_SERVER_OK) {
         gw_log("error", "start_failed", json_pack("{s:s}", "error", err));
         return 1;

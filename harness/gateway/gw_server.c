@@ -67,7 +67,8 @@ static int queue_out(gw_conn *c, const void *data, size_t len, int binary)
     o->next = NULL;
     o->len = len;
     o->binary = binary;
-    memcpy(o->buf + LWS_PRE, data, len);
+    if (len)
+        memcpy(o->buf + LWS_PRE, data, len);
     if (c->out_tail)
         c->out_tail->next = o;
     else
@@ -224,6 +225,9 @@ static int on_established(struct lws *wsi, gw_conn *c)
 
 static int rx_append(gw_conn *c, const void *in, size_t len)
 {
+    /* Empty frames are legal (RFC 6455 5.6) and add nothing. */
+    if (len == 0)
+        return 0;
     if (c->rx_len + len > srv.cfg->max_message)
         return -1;
     if (c->rx_len + len > c->rx_cap) {
@@ -250,7 +254,7 @@ static void dispatch(gw_conn *c)
     else if (c->rx_binary)
         gw_app_binary(srv.app, c->session);
     else
-        gw_app_message(srv.app, c->session, (const char *)c->rx, c->rx_len);
+        gw_app_message(srv.app, c->session, c->rx ? (const char *)c->rx : "", c->rx_len);
     c->rx_len = 0;
 }
 
@@ -385,6 +389,9 @@ static struct lws_vhost *listen_vhost(const gw_server_config *cfg, char *err, si
     info.iface = cfg->host ? cfg->host : "127.0.0.1";
     info.protocols = protocols;
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+    /* A client that opens TCP and never finishes its request (half a
+     * handshake) holds a header buffer: drop it after this long. */
+    info.timeout_secs_ah_idle = (unsigned int)cfg->handshake_timeout_s;
     vh = lws_create_vhost(srv.ctx, &info);
     if (!vh)
         snprintf(err, errlen, "cannot listen on %s:%d (port in use, or address "

@@ -21,6 +21,9 @@ typedef struct gw_server_config {
     size_t max_message;         /* larger messages: close 1009 */
     int startup_delay_ms;
     int ready_queue;
+    int handshake_timeout_s;    /* a connection that has not completed its
+                                   HTTP request by then is dropped (lws'
+                                   timeout_secs_ah_idle); 0: lws' 10 s */
 } gw_server_config;
 
 /*

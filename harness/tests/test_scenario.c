@@ -607,6 +607,137 @@ static void test_parse_utf8_columns(void **state)
               "\"seed\": 1}", "n:1:39: seed: must be a string");
 }
 
+/* ---- conformance cases ------------------------------------------------ */
+
+#define CONF "{\"id\": \"c\", \"title\": \"t\", \"rfc\": \"RFC 6455 5.2\", " \
+             "\"expect\": \"fails with 1002\", "
+
+static const char conformance_text[] = CONF "\"steps\": ["
+    "{\"step\": \"connect\", \"path\": \"/echo\", \"token\": \"missing\", "
+    " \"deflate\": {\"server_no_context_takeover\": true, \"server_max_window_bits\": 10, "
+    "  \"client_max_window_bits\": true, \"needs_client_context\": true}, "
+    " \"omit_connection\": true, \"expect_headers\": {\"X-Seen\": \"yes\"}, "
+    " \"outcomes\": {\"refused\": \"informational\", \"declined\": \"ok\", "
+    "  \"incomplete\": \"non_strict\"}},"
+    "{\"step\": \"send\", \"text\": \"ab\", \"size\": 5, \"fragment\": 2, \"compress\": true},"
+    "{\"step\": \"send\", \"text_hex\": \"ce ba ff\"},"
+    "{\"step\": \"send\", \"frame\": {\"opcode\": 9, \"payload_text\": \"p\", "
+    " \"len_form\": 64}, \"size\": 3},"
+    "{\"step\": \"expect_message\", \"binary_hex\": \"00 ff\", \"size\": 3, "
+    " \"outcomes\": {\"too_big\": \"informational\"}},"
+    "{\"step\": \"expect_message\", \"pong_text\": \"ppp\"},"
+    "{\"step\": \"expect_close\", \"codes\": [1002, 1005], \"probe_ms\": 100, "
+    " \"outcomes\": {\"answered\": \"non_strict\"}},"
+    "{\"step\": \"close\", \"code\": 1000, \"codes\": [1000], "
+    " \"outcomes\": {\"dropped\": \"failed\"}}]}";
+
+static void test_conformance_keys(void **state)
+{
+    hs_scenario *s = parse_ok(conformance_text);
+    hs_step *c = &s->steps[0], *st = s->steps;
+    size_t n = 0;
+    unsigned char *p;
+
+    assert_string_equal(s->rfc, "RFC 6455 5.2");
+    assert_string_equal(s->expect, "fails with 1002");
+    assert_string_equal(c->extensions, "permessage-deflate; server_no_context_takeover; "
+                        "server_max_window_bits=10; client_max_window_bits");
+    assert_int_equal(c->needs_client_context, 1);
+    assert_int_equal(c->omit_connection, 1);
+    assert_string_equal(json_string_value(json_object_get(c->expect_headers, "X-Seen")),
+                        "yes");
+    assert_int_equal(c->outcomes[HS_OUT_REFUSED], HS_TIER_INFORMATIONAL);
+    assert_int_equal(c->outcomes[HS_OUT_DECLINED], HS_TIER_OK);
+    assert_int_equal(c->outcomes[HS_OUT_INCOMPLETE], HS_TIER_NON_STRICT);
+    assert_int_equal(c->outcomes[HS_OUT_ACCEPTED], -1);
+    assert_int_equal(st[1].payload_kind, HS_PAYLOAD_TEXT);
+    assert_int_equal(st[1].size, 5);
+    assert_int_equal(st[1].fragment, 2);
+    assert_int_equal(st[1].compress, 1);
+    p = hs_step_payload(&st[1], &n);
+    assert_int_equal(n, 5);
+    assert_memory_equal(p, "ababa", 6);
+    free(p);
+    assert_int_equal(st[2].payload_kind, HS_PAYLOAD_TEXT);
+    assert_int_equal(st[2].nbytes, 3);
+    assert_int_equal(st[2].bytes[2], 0xff);
+    assert_int_equal(st[3].frame.len_form, 64);
+    assert_int_equal(st[3].size, 3);
+    assert_int_equal(st[4].kind, HS_STEP_EXPECT_MESSAGE);
+    assert_int_equal(st[4].payload_kind, HS_PAYLOAD_BINARY);
+    assert_int_equal(st[4].outcomes[HS_OUT_TOO_BIG], HS_TIER_INFORMATIONAL);
+    assert_int_equal(st[5].payload_kind, HS_PAYLOAD_PONG);
+    assert_int_equal(st[6].ncodes, 2);
+    assert_int_equal(st[6].codes[1], 1005);
+    assert_int_equal(st[6].outcomes[HS_OUT_ANSWERED], HS_TIER_NON_STRICT);
+    assert_int_equal(st[6].probe_ms, 100);
+    assert_int_equal(st[7].codes[0], 1000);
+    assert_int_equal(st[7].outcomes[HS_OUT_DROPPED], HS_TIER_FAILED);
+    assert_string_equal(hs_step_kind_name(HS_STEP_EXPECT_MESSAGE), "expect_message");
+    assert_string_equal(hs_tier_key(HS_TIER_NON_STRICT), "non_strict");
+    assert_string_equal(hs_outcome_key(HS_OUT_TOO_BIG), "too_big");
+    assert_string_equal(hs_outcome_key(HS_OUT_COUNT), "unknown");
+    hs_scenario_free(s);
+}
+
+static void test_conformance_rules(void **state)
+{
+    parse_bad("n", HEAD "\"rfc\": \"RFC 6455\", \"steps\": [" CONNECT ", " EXPECT "]}",
+              "missing key \"expect\", required with \"rfc\"");
+    parse_bad("n", HEAD "\"expect\": \"x\", \"steps\": [" CONNECT ", " EXPECT "]}",
+              "expect: only allowed with \"rfc\"");
+    parse_bad("n", HEAD "\"steps\": [" CONNECT ", {\"step\": \"expect_close\", "
+              "\"outcomes\": {\"closed\": \"ok\"}}]}",
+              "steps[1].outcomes: only applies in a conformance case");
+    parse_bad("n", CONF "\"steps\": [" CONNECT ", {\"step\": \"expect_close\", "
+              "\"outcomes\": {\"match\": \"ok\"}}]}",
+              "unknown outcome \"match\" for this step");
+    parse_bad("n", CONF "\"steps\": [" CONNECT ", {\"step\": \"expect_close\", "
+              "\"outcomes\": {\"closed\": \"nonstrict\"}}]}",
+              "did you mean \"non_strict\"?");
+    parse_bad("n", CONF "\"steps\": [" CONNECT ", {\"step\": \"expect_close\", "
+              "\"codes\": [1002, 1006]}]}", "steps[1].codes[1]: 1006 never travels");
+    parse_bad("n", CONF "\"steps\": [" CONNECT ", {\"step\": \"expect_close\", "
+              "\"codes\": []}]}", "must be a non-empty array of close codes");
+    parse_bad("n", CONF "\"steps\": [" CONNECT ", {\"step\": \"expect_close\", "
+              "\"code\": 1002, \"codes\": [1002]}]}", "give \"code\" or \"codes\", not both");
+    parse_bad("n", CONF "\"steps\": [{\"step\": \"connect\", \"extensions\": \"x\", "
+              "\"deflate\": {}}, " EXPECT "]}", "give \"extensions\" or \"deflate\"");
+    parse_bad("n", CONF "\"steps\": [{\"step\": \"connect\", \"deflate\": "
+              "{\"server_max_window_bits\": 16}}, " EXPECT "]}",
+              "steps[0].deflate.server_max_window_bits: must be a whole number from 8 to 15");
+    parse_bad("n", CONF "\"steps\": [{\"step\": \"connect\", \"deflate\": "
+              "{\"client_max_window_bits\": \"9\"}}, " EXPECT "]}",
+              "or true to offer the parameter without a value");
+    parse_bad("n", CONF "\"steps\": [{\"step\": \"connect\", \"deflate\": "
+              "{\"server_no_context\": true}}, " EXPECT "]}",
+              "did you mean \"server_no_context_takeover\"?");
+    parse_bad("n", CONF "\"steps\": [{\"step\": \"connect\", \"handshake\": false, "
+              "\"outcomes\": {}}, " EXPECT "]}", "only applies to a WebSocket upgrade");
+}
+
+static void test_conformance_send_rules(void **state)
+{
+    parse_bad("n", HEAD "\"steps\": [" CONNECT ", {\"step\": \"send\", \"json\": 1, "
+              "\"size\": 4}, " EXPECT "]}", "steps[1].size: repeats the payload of");
+    parse_bad("n", HEAD "\"steps\": [" CONNECT ", {\"step\": \"send\", \"text\": \"\", "
+              "\"size\": 4}, " EXPECT "]}", "needs a payload of at least one byte");
+    parse_bad("n", HEAD "\"steps\": [" CONNECT ", {\"step\": \"send\", \"frame\": "
+              "{\"opcode\": 1}, \"fragment\": 4}, " EXPECT "]}",
+              "steps[1].fragment: shapes a message given by");
+    parse_bad("n", HEAD "\"steps\": [" CONNECT ", {\"step\": \"send\", \"raw_hex\": "
+              "\"81\", \"compress\": true}, " EXPECT "]}", "steps[1].compress: shapes");
+    parse_bad("n", HEAD "\"steps\": [" CONNECT ", {\"step\": \"send\", \"frame\": "
+              "{\"opcode\": 1, \"len_form\": 32}}, " EXPECT "]}",
+              "frame.len_form: must be one of: 16, 64");
+    parse_bad("n", HEAD "\"steps\": [" CONNECT ", {\"step\": \"expect_message\"}]}",
+              "an expect_message step needs one of: text, text_hex");
+    parse_bad("n", HEAD "\"steps\": [" CONNECT ", {\"step\": \"expect_message\", "
+              "\"text\": \"a\", \"pong_hex\": \"61\"}]}", "give only one of:");
+    parse_bad("n", HEAD "\"steps\": [" CONNECT ", {\"step\": \"expect_message\", "
+              "\"pong_text\": \"\", \"size\": 2}]}", "needs a payload of at least one byte");
+}
+
 static void test_parse_limits(void **state)
 {
     size_t big = (size_t)HS_SCN_MAX_BYTES + 1;
@@ -985,6 +1116,9 @@ int main(void)
         cmocka_unit_test(test_parse_fault_step),
         cmocka_unit_test(test_parse_escaped_key_position),
         cmocka_unit_test(test_parse_utf8_columns),
+        cmocka_unit_test(test_conformance_keys),
+        cmocka_unit_test(test_conformance_rules),
+        cmocka_unit_test(test_conformance_send_rules),
         cmocka_unit_test(test_parse_limits),
         cmocka_unit_test(test_parse_deep_nesting),
         cmocka_unit_test(test_parse_small_err_buffer),
