@@ -86,6 +86,7 @@ echo '{"known_issues": []}' >"$WORK/known.json"
 rc=0
 # shellcheck disable=SC2086
 "$HARNESS" --url "ws://127.0.0.1:$PORT/" --known-issues "$WORK/known.json" --out "$OUT" \
+    --history "build/reports/third-party-history.jsonl" \
     ${HARNESS_FLAGS:-} "$@" >"$WORK/run.log" 2>&1 || rc=$?
 cat "$WORK/run.log"
 if grep -q '^verdicts .*FAILED' "$WORK/run.log"; then
