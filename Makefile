@@ -32,7 +32,7 @@ asanobj  = $(patsubst harness/%.c,$(BUILD)/asan/obj/%.o,$(1))
 TESTS       := $(patsubst harness/tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 ASAN_TESTS  := $(patsubst harness/tests/%.c,$(BUILD)/asan/tests/%,$(TEST_SRC))
 
-.PHONY: all deps run test unit unit-asan suite third-party mutants report browser-check clean
+.PHONY: all deps run test unit unit-asan suite third-party mutants report browser-check bench-report clean
 .DEFAULT_GOAL := all
 
 GEN_CONF := $(BUILD)/gen-conformance
@@ -100,6 +100,15 @@ run: all
 report: all
 	build/harness report reports/latest/results.json
 
+# How long a report takes to write for 10,000 cases, and how big it is.
+$(BUILD)/bench_report: $(BUILD)/obj/tests/bench_report.o $(call obj,$(HS_SRC))
+	$(CC) $(CFLAGS) $^ -o $@ $(LIBS)
+
+bench-report: deps $(BUILD)/bench_report
+	$(BUILD)/bench_report
+
+bench: bench-report
+
 # The report in a real browser: headless Chromium renders it, no test data runs.
 browser-check: all
 	harness/tests/browser_check.sh $(BUILD)/browser-check
@@ -120,10 +129,14 @@ mutants: all
 	@CC="$(CC)" CFLAGS_MUT="$(CPPFLAGS_ALL) -O1 -g -w" LIBS="$(LIBS)" \
 	  HARNESS_FLAGS="--step-timeout 1000 $(HARNESS_FLAGS)" fixtures/mutants/kill.sh
 
-test: unit unit-asan suite third-party mutants browser-check
+test: unit unit-asan suite third-party mutants browser-check soak-short soak-proof torture-short \
+      fuzz-replay fuzz-cfl-build
 
 clean:
 	rm -rf $(BUILD) $(CONF_DIR)
 
 # Fuzzing targets (make fuzz, fuzz-overnight, fuzz-triage, ...) live beside the targets.
 -include fuzz/fuzz.mk
+
+# Load, faults and cost: soak, torture walk, gateway benchmarks.
+-include harness/bench/bench.mk

@@ -17,6 +17,8 @@
 #include "hs_fsutil.h"
 #include "hs_proc.h"
 #include "hs_report.h"
+#include "hs_soak.h"
+#include "hs_torture.h"
 #include "hs_results.h"
 #include "hs_suite.h"
 #include "hs_transcript.h"
@@ -64,6 +66,12 @@ static const char usage[] =
 "\n"
 "build/harness report RESULTS.json [--baseline B.json] [--history FILE] [--out FILE]\n"
 "                        rebuild the HTML report of saved results\n"
+"build/harness soak [options]\n"
+"                        many concurrent clients under random faults, with a\n"
+"                        history checker (soak --help)\n"
+"build/harness --torture [options] SCENARIO...\n"
+"                        fail every hit of every fault point the scenario\n"
+"                        reaches, one run each (--torture --help)\n"
 "  --help                this text\n";
 
 typedef struct hs_cli {
@@ -529,6 +537,10 @@ int main(int argc, char **argv)
     memset(&c, 0, sizeof(c));
     if (argc > 1 && strcmp(argv[1], "report") == 0)
         return hs_report_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "soak") == 0)
+        return hs_soak_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "--torture") == 0)
+        return hs_torture_main(argc - 1, argv + 1);
     if (parse_cli(argc, argv, &c) != 0)
         return EXIT_USAGE;
     if (hs_suite_load(c.paths, c.npaths, &s, err, sizeof(err)) != HS_SUITE_OK) {

@@ -46,8 +46,13 @@ static char *alg_none(const char *user)
 /* A valid token whose payload was swapped for another user's: bad signature. */
 static char *forged(const char *user, const char *secret)
 {
+    char other_user[160];
     char *mine = sign(user, secret, 300);
-    char *other = sign("mallory", "not-the-secret", 300);
+    char *other;
+
+    /* Someone else's identity, whatever the user's own name is. */
+    snprintf(other_user, sizeof(other_user), "not-%.150s", user);
+    other = sign(other_user, "not-the-secret", 300);
     char *out = NULL;
     char *p1, *p2, *s1, *s2;
 

@@ -153,10 +153,11 @@ static int handle_agent(const gw_handler *h, gw_session *s, const gw_msg *m)
 
 static void notice_fallback(gw_session *s, const char *why)
 {
-    json_t *reasons = json_pack("[s]", why);
+    json_t *reasons;
 
     if (s->fallback_noticed || s->degraded)
         return;
+    reasons = json_pack("[s]", why);
     s->fallback_noticed = 1;
     send_json(s, json_pack("{s:s,s:b,s:{s:s,s:s,s:b,s:o}}", "type", "system_notice",
                            "degraded", 1, "payload", "code", "degraded",

@@ -171,6 +171,9 @@ int gw_fault_enable(const gw_fault_spec *spec, char *err, size_t errlen)
     state[i].probability = spec->probability;
     state[i].n = spec->n;
     state[i].base = state[i].reached;
+    /* Re-enabling an enabled point makes libfiu 1.1 drop its old copy of
+     * the name without freeing it: disable first. */
+    fiu_disable(spec->name);
     if (spec->mode == GW_FAULT_ALWAYS)
         rc = fiu_enable(spec->name, 1, NULL, 0);
     else if (spec->mode == GW_FAULT_ONCE)
