@@ -129,8 +129,9 @@ mutants: all
 	@CC="$(CC)" CFLAGS_MUT="$(CPPFLAGS_ALL) -O1 -g -w" LIBS="$(LIBS)" \
 	  HARNESS_FLAGS="--step-timeout 1000 $(HARNESS_FLAGS)" fixtures/mutants/kill.sh
 
-test: unit unit-asan suite third-party mutants browser-check soak-short soak-proof torture-short \
-      fuzz-replay fuzz-cfl-build
+# The suite comes last so that the run ends with its "N passed, N failed" line.
+test: unit unit-asan third-party mutants browser-check soak-short soak-proof torture-short \
+      fuzz-replay fuzz-cfl-build suite
 
 clean:
 	rm -rf $(BUILD) $(CONF_DIR)
