@@ -127,3 +127,14 @@ void hs_buf_free(hs_buf *b)
     b->cap = 0;
     b->failed = 0;
 }
+
+void hs_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}

@@ -50,4 +50,11 @@ int hs_buf_failed(const hs_buf *b);
 /* Release the memory and return to the initial state. */
 void hs_buf_free(hs_buf *b);
 
+/*
+ * Format an error message into a caller's buffer, the one error convention
+ * of the harness: err may be NULL or errlen 0, then nothing is written.
+ */
+void hs_errf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -17,20 +17,6 @@
 
 #define HS_FS_READ_CHUNK 65536
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* A failure injected at point, reported the way a real one would be. */
 static int fs_fault(const char *point)
 {
@@ -141,7 +127,7 @@ error:
     if (created)
         unlink(tmp);
     free(tmp);
-    set_err(err, errlen, "cannot write %s: %s: %s", path, step,
+    hs_errf(err, errlen, "cannot write %s: %s: %s", path, step,
             strerror(saved));
     return -1;
 }
@@ -187,7 +173,7 @@ int hs_fs_mkdirs(const char *path, char *err, size_t errlen)
     return 0;
 error:
     saved = errno;
-    set_err(err, errlen, "cannot create folder %s: %s", dir != NULL ? dir : path,
+    hs_errf(err, errlen, "cannot create folder %s: %s", dir != NULL ? dir : path,
             strerror(saved));
     free(dir);
     return -1;
@@ -230,6 +216,6 @@ error:
     if (fd >= 0)
         close(fd);
     hs_buf_free(&b);
-    set_err(err, errlen, "cannot read %s: %s", path, strerror(saved));
+    hs_errf(err, errlen, "cannot read %s: %s", path, strerror(saved));
     return -1;
 }

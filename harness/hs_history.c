@@ -19,20 +19,6 @@ static const char *const status_names[HS_STATUS_COUNT] = {
     "passed", "failed", "skipped", "xfailed", "xpassed", "flaky"
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 int hs_history_status(const char *s)
 {
     int i;
@@ -179,7 +165,7 @@ int hs_history_load(const char *path, json_t **runs, size_t *skipped,
         *skipped = 0;
     *runs = json_array();
     if (*runs == NULL) {
-        set_err(err, errlen, "history %s: out of memory", path);
+        hs_errf(err, errlen, "history %s: out of memory", path);
         return -1;
     }
     if (access(path, F_OK) != 0 && errno == ENOENT)
@@ -232,7 +218,7 @@ static int make_parent(const char *path, char *err, size_t errlen)
         return 0;
     dir = strndup(path, (size_t)(slash - path));
     if (dir == NULL) {
-        set_err(err, errlen, "history %s: out of memory", path);
+        hs_errf(err, errlen, "history %s: out of memory", path);
         return -1;
     }
     rc = hs_fs_mkdirs(dir, err, errlen);
@@ -258,7 +244,7 @@ int hs_history_save(const json_t *runs, const char *path, char *err,
         free(line);
     }
     if (hs_buf_failed(&b)) {
-        set_err(err, errlen, "history %s: out of memory", path);
+        hs_errf(err, errlen, "history %s: out of memory", path);
         goto out;
     }
     if (make_parent(path, err, errlen) != 0)
@@ -298,15 +284,15 @@ int hs_history_load_doc(const char *path, json_t **doc, char *err,
 
     *doc = json_load_file(path, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
     if (*doc == NULL && jerr.line > 0) {
-        set_err(err, errlen, "%s: line %d: %s", path, jerr.line, jerr.text);
+        hs_errf(err, errlen, "%s: line %d: %s", path, jerr.line, jerr.text);
         return -1;
     }
     if (*doc == NULL) {
-        set_err(err, errlen, "%s", jerr.text);
+        hs_errf(err, errlen, "%s", jerr.text);
         return -1;
     }
     if (hs_results_check(*doc, why, sizeof(why)) != 0) {
-        set_err(err, errlen, "%s: %s", path, why);
+        hs_errf(err, errlen, "%s: %s", path, why);
         json_decref(*doc);
         *doc = NULL;
         return -1;
@@ -322,13 +308,13 @@ static int load_baseline_doc(const char *path, json_t **out, char *err,
     char why[512];
 
     if (hs_history_load_doc(path, &doc, why, sizeof(why)) != 0) {
-        set_err(err, errlen, "baseline: %s", why);
+        hs_errf(err, errlen, "baseline: %s", why);
         return -1;
     }
     *out = hs_history_entry(doc);
     json_decref(doc);
     if (*out == NULL) {
-        set_err(err, errlen, "baseline %s: out of memory", path);
+        hs_errf(err, errlen, "baseline %s: out of memory", path);
         return -1;
     }
     return 0;

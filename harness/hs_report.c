@@ -9,6 +9,7 @@
  * end in hs_escape_html. Numbers are printed from doubles and integers,
  * never copied as text.
  */
+#include "hs_buf.h"
 #include "hs_report.h"
 
 #include <openssl/evp.h>
@@ -185,20 +186,6 @@ typedef struct rctx {
     json_t *strip;              /* entries of the history strips, now last */
     size_t counts[HS_STATUS_COUNT];
 } rctx;
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- escaped output ---------------------------------------------------- */
 
@@ -1734,7 +1721,7 @@ int hs_report_render(const hs_report_in *in, hs_buf *out, char *err,
 out:
     ctx_free(&x);
     if (rc != 0)
-        set_err(err, errlen, "report: out of memory");
+        hs_errf(err, errlen, "report: out of memory");
     return rc;
 }
 
@@ -1957,7 +1944,7 @@ static int prepare_run(hs_report_in *in, json_t **runs, json_t **base, json_t **
                           errlen) != 0)
         return -1;
     if (hs_history_add(*runs, run_entry(in->doc, *fuzz), HS_HISTORY_KEEP) != 0) {
-        set_err(err, errlen, "history %s: out of memory", in->history_file);
+        hs_errf(err, errlen, "history %s: out of memory", in->history_file);
         return -1;
     }
     in->history = *runs;
@@ -1982,13 +1969,13 @@ int hs_report_after_run(const json_t *doc, const char *dir,
         goto out;
     if (asprintf(&path, "%s/index.html", dir) < 0) {
         path = NULL;
-        set_err(err, errlen, "report: out of memory");
+        hs_errf(err, errlen, "report: out of memory");
         goto out;
     }
     saved = hs_history_save(runs, in.history_file, hist_err, sizeof(hist_err));
     rc = hs_report_write(&in, path, err, errlen);
     if (rc == 0 && saved != 0) {
-        set_err(err, errlen, "%s", hist_err);
+        hs_errf(err, errlen, "%s", hist_err);
         rc = -1;
     }
 out:

@@ -8,6 +8,7 @@
  * the terminal form, so a newline in a peer's string stays a visible "\n"
  * and cannot start a forged line in a failure body or a TAP stream.
  */
+#include "hs_buf.h"
 #include "hs_results.h"
 
 #include <stdarg.h>
@@ -41,20 +42,6 @@ static const char *const status_names[ST_COUNT] = {
 
 typedef int (*render_fn)(const json_t *doc, hs_buf *out, char *err,
                          size_t errlen);
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- reading the document ---------------------------------------------- */
 
@@ -153,23 +140,23 @@ int hs_results_check(const json_t *doc, char *err, size_t errlen)
     size_t i;
 
     if (!json_is_object(doc)) {
-        set_err(err, errlen, "results document: not a JSON object");
+        hs_errf(err, errlen, "results document: not a JSON object");
         return -1;
     }
     if (format == NULL || strcmp(format, HS_RESULTS_FORMAT) != 0) {
-        set_err(err, errlen, "results document: \"format\" is not \"%s\"",
+        hs_errf(err, errlen, "results document: \"format\" is not \"%s\"",
                 HS_RESULTS_FORMAT);
         return -1;
     }
     if (!json_is_array(cases)) {
-        set_err(err, errlen, "results document: \"cases\" is not an array");
+        hs_errf(err, errlen, "results document: \"cases\" is not an array");
         return -1;
     }
     for (i = 0; i < json_array_size(cases); i++) {
         const json_t *c = json_array_get(cases, i);
 
         if (!json_is_string(json_object_get(c, "id")) || status_of(c) < 0) {
-            set_err(err, errlen, "results document: case %zu needs a string "
+            hs_errf(err, errlen, "results document: case %zu needs a string "
                     "\"id\" and a known \"status\"", i);
             return -1;
         }
@@ -346,7 +333,7 @@ static int finish(const hs_buf *out, const char *file, char *err, size_t errlen)
 {
     if (!hs_buf_failed(out))
         return 0;
-    set_err(err, errlen, "%s: out of memory", file);
+    hs_errf(err, errlen, "%s: out of memory", file);
     return -1;
 }
 
@@ -935,7 +922,7 @@ int hs_results_write_all(const json_t *doc, const char *dir, char *err,
     for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         if (snprintf(path, sizeof(path), "%s/%s", dir, files[i].name) >=
             (int)sizeof(path)) {
-            set_err(err, errlen, "output folder path too long: %s", dir);
+            hs_errf(err, errlen, "output folder path too long: %s", dir);
             return -1;
         }
         if (write_rendered(files[i].render, doc, path, err, errlen) != 0)
