@@ -4,6 +4,7 @@
 #include "hs_fsutil.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <fiu.h>
 #include <stdarg.h>
@@ -218,4 +219,16 @@ error:
     hs_buf_free(&b);
     hs_errf(err, errlen, "cannot read %s: %s", path, strerror(saved));
     return -1;
+}
+
+/* Keep going past an entry that cannot be removed: the rest still goes. */
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    remove(path);
+    return 0;
+}
+
+void hs_fs_remove_tree(const char *dir)
+{
+    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

@@ -39,4 +39,7 @@ int hs_fs_mkdirs(const char *path, char *err, size_t errlen);
 int hs_fs_read_file(const char *path, char **out, size_t *n, char *err,
                     size_t errlen);
 
+/* Remove dir and everything below it (scratch folders: FIFOs, port files). */
+void hs_fs_remove_tree(const char *dir);
+
 #endif

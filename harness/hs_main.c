@@ -3,7 +3,6 @@
  * writes results.json, junit.xml, results.tap and summary.md.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hs_args.h"
 #include "hs_escape.h"
 #include "hs_fsutil.h"
 #include "hs_proc.h"
@@ -117,22 +117,6 @@ static const struct option longopts[] = {
     { NULL, 0, NULL, 0 }
 };
 
-static int whole(const char *flag, const char *v, long min, long max, long *out)
-{
-    char *end;
-    long n;
-
-    errno = 0;
-    n = strtol(v, &end, 10);
-    if (!*v || *end || errno || n < min || n > max) {
-        fprintf(stderr, "harness: %s expects a whole number from %ld to %ld, got \"%s\"\n",
-                flag, min, max, v);
-        return -1;
-    }
-    *out = n;
-    return 0;
-}
-
 static int parse_shard(hs_cli *c, const char *v)
 {
     int k, n, used = 0;
@@ -157,22 +141,22 @@ static int apply(hs_cli *c, int opt, const char *arg)
     case O_SECRET: c->suite.run.jwt_secret = arg; return 0;
     case O_FIU: c->suite.run.fiu_ctrl = arg; return 0;
     case O_PID:
-        if (whole("--pid", arg, 1, INT_MAX, &n)) return -1;
+        if (hs_args_long("harness", "--pid", arg, 1, INT_MAX, &n)) return -1;
         c->suite.run.pid = (pid_t)n; return 0;
     case 'j':
-        if (whole("--jobs", arg, 1, 256, &n)) return -1;
+        if (hs_args_long("harness", "--jobs", arg, 1, 256, &n)) return -1;
         c->suite.jobs = (int)n; return 0;
     case O_SHARD: return parse_shard(c, arg);
     case O_FILTER: c->suite.filter = arg; return 0;
     case O_TAG: c->suite.tag = arg; return 0;
     case O_REPEAT:
-        if (whole("--repeat", arg, 1, 1000, &n)) return -1;
+        if (hs_args_long("harness", "--repeat", arg, 1, 1000, &n)) return -1;
         c->suite.repeat = (int)n; return 0;
     case O_SEED:
-        if (whole("--seed", arg, 0, LONG_MAX, &n)) return -1;
+        if (hs_args_long("harness", "--seed", arg, 0, LONG_MAX, &n)) return -1;
         c->suite.run.seed = (unsigned long)n; return 0;
     case O_STEP_TIMEOUT:
-        if (whole("--step-timeout", arg, 1, 600000, &n)) return -1;
+        if (hs_args_long("harness", "--step-timeout", arg, 1, 600000, &n)) return -1;
         c->suite.run.step_timeout_ms = (int)n; return 0;
     case O_PRELOAD: c->suite.run.preload_first = arg; return 0;
     case O_HISTORY: c->history = arg; return 0;
@@ -512,19 +496,6 @@ static int make_workdir(hs_cli *c, char *buf, size_t len)
     return 0;
 }
 
-/* Keep going past an entry that cannot be removed: the rest still goes. */
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    remove(path);
-    return 0;
-}
-
-/* The scratch folder goes, whatever a target left in it (FIFOs, port files). */
-static void remove_tree(const char *dir)
-{
-    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 int main(int argc, char **argv)
 {
     hs_cli c;
@@ -568,14 +539,14 @@ int main(int argc, char **argv)
         snprintf(logs, sizeof(logs), "%s/logs", dir) < 0 ||
         hs_fs_mkdirs(logs, err, sizeof(err)) != 0) {
         fprintf(stderr, "harness: %s\n", err);
-        remove_tree(work);
+        hs_fs_remove_tree(work);
         return EXIT_USAGE;
     }
     c.suite.run.logdir = logs;
     t0 = hs_now_ms();
     cases = hs_suite_run(&s, &c.suite);
     rc = write_outputs(&c, cases, argc, argv, hs_now_ms() - t0, id, dir);
-    remove_tree(work);
+    hs_fs_remove_tree(work);
     json_decref(cases);
     json_decref(known);
     hs_suite_free(&s);

@@ -3,7 +3,6 @@
  * See hs_torture.h.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -14,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hs_args.h"
 #include "hs_buf.h"
 #include "hs_escape.h"
 #include "hs_fsutil.h"
@@ -407,22 +407,6 @@ typedef struct torture_cli {
     const char *out;
 } torture_cli;
 
-static int whole(const char *flag, const char *v, long min, long max, long *out)
-{
-    char *end;
-    long n;
-
-    errno = 0;
-    n = strtol(v, &end, 10);
-    if (!*v || *end || errno || n < min || n > max) {
-        fprintf(stderr, "harness --torture: %s expects a whole number from %ld to %ld, "
-                "got \"%s\"\n", flag, min, max, v);
-        return -1;
-    }
-    *out = n;
-    return 0;
-}
-
 static int torture_apply(torture_cli *c, int opt, const char *arg)
 {
     long n = 0;
@@ -431,13 +415,13 @@ static int torture_apply(torture_cli *c, int opt, const char *arg)
     case T_GATEWAY: c->o.run.gateway = arg; return 0;
     case T_PRELOAD: c->o.run.preload_first = arg; return 0;
     case 'j':
-        if (whole("--jobs", arg, 1, 256, &n)) return -1;
+        if (hs_args_long("harness --torture", "--jobs", arg, 1, 256, &n)) return -1;
         c->o.jobs = (int)n; return 0;
     case T_STEP:
-        if (whole("--step-timeout", arg, 1, 600000, &n)) return -1;
+        if (hs_args_long("harness --torture", "--step-timeout", arg, 1, 600000, &n)) return -1;
         c->o.run.step_timeout_ms = (int)n; return 0;
     case T_SEED:
-        if (whole("--seed", arg, 0, LONG_MAX, &n)) return -1;
+        if (hs_args_long("harness --torture", "--seed", arg, 0, LONG_MAX, &n)) return -1;
         c->o.run.seed = (unsigned long)n; return 0;
     case T_ONLY: c->o.only = arg; return 0;
     case T_OUT: c->out = arg; return 0;
@@ -475,12 +459,6 @@ static int torture_parse(int argc, char **argv, torture_cli *c)
         fprintf(stderr, "harness --torture: name at least one scenario file or folder\n");
         return -1;
     }
-    return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    remove(path);
     return 0;
 }
 
@@ -558,7 +536,7 @@ int hs_torture_main(int argc, char **argv)
     c.o.run.workdir = work;
     hs_proc_install_handlers();
     rc = walk_suite(&suite, &c);
-    nftw(work, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    hs_fs_remove_tree(work);
     hs_suite_free(&suite);
     return rc;
 }
