@@ -8,7 +8,6 @@
 # Environment (set by bench.mk): CC, CFLAGS_MUT, LIBS; HARNESS (build/harness).
 set -u
 cd "$(dirname "$0")/../.."
-root=$(pwd)
 out=build/soak-proof
 harness=${HARNESS:-build/harness}
 soak=(soak --clients 50 --requests 40 --rounds 2 --app-faults 0 --net-faults 0 --messages 5 --quiet)
@@ -25,19 +24,7 @@ status=0
 for patch in harness/bench/soak-*.patch; do
     id=$(basename "$patch" .patch)
     dir="$out/$id"
-    rm -rf "$dir"
-    mkdir -p "$dir/src/harness"
-    cp -r harness/gateway harness/common "$dir/src/harness/"
-    if ! (cd "$dir/src" && patch -s -p1 <"$root/$patch"); then
-        echo "$id: the patch no longer applies to harness/gateway: update $patch" >&2
-        exit 1
-    fi
-    # shellcheck disable=SC2086
-    if ! $CC $CFLAGS_MUT -I"$dir/src/harness" -I"$dir/src/harness/common" \
-            "$dir"/src/harness/gateway/*.c -o "$dir/gateway" $LIBS 2>"$dir/build.log"; then
-        echo "$id: the mutant does not compile (see $dir/build.log)" >&2
-        exit 1
-    fi
+    fixtures/mutants/build.sh "$patch" "$dir" || exit 1
     "$harness" "${soak[@]}" --gateway "$dir/gateway" >"$dir/run.log" 2>&1
     rc=$?
     # The checker names requests as "rN (client C, request S, attempt A, ...)".
