@@ -1336,6 +1336,47 @@ static void section_fuzz(rctx *x)
     hs_buf_puts(x->o, "</section>\n");
 }
 
+/* ---- benchmarks ---------------------------------------------------------- */
+
+/* One row per figure of bench.json, named by its dotted path. */
+static void bench_rows(rctx *x, const json_t *v, const char *path, int depth)
+{
+    const char *k;
+    json_t *c;
+    char sub[256];
+
+    if (json_is_object(v) && depth < 6) {
+        json_object_foreach((json_t *)v, k, c) {
+            snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", k);
+            bench_rows(x, c, sub, depth + 1);
+        }
+        return;
+    }
+    if (!json_is_number(v) && !json_is_string(v))
+        return;
+    hs_buf_puts(x->o, "<tr><th class=\"mono\">");
+    esc_s(x->o, path);
+    hs_buf_puts(x->o, "</th><td>");
+    if (json_is_number(v))
+        hs_buf_printf(x->o, "%.4g", json_number_value(v));
+    else
+        esc(x->o, v);
+    hs_buf_puts(x->o, "</td></tr>\n");
+}
+
+/* Figures from make bench, when reports/bench.json exists: never a verdict. */
+static void section_bench(rctx *x)
+{
+    if (!json_is_object(x->in->bench))
+        return;
+    hs_buf_puts(x->o, "<section id=\"bench\">\n<h2>Benchmarks</h2>\n<p>Figures from "
+                "<code>make bench</code> (" HS_BENCH_DEFAULT "), measured on the machine "
+                "that ran it; they inform, they do not pass or fail.</p>\n<details>"
+                "<summary>all figures</summary>\n<table><tbody>\n");
+    bench_rows(x, x->in->bench, "", 0);
+    hs_buf_puts(x->o, "</tbody></table>\n</details>\n</section>\n");
+}
+
 /* ---- cases ------------------------------------------------------------- */
 
 /* Expected (the clause) against observed (the message), with where. */
@@ -1715,6 +1756,7 @@ int hs_report_render(const hs_report_in *in, hs_buf *out, char *err,
     section_matrix(&x);
     section_conformance(&x);
     section_fuzz(&x);
+    section_bench(&x);
     section_cases(&x);
     page_foot(&x);
     rc = hs_buf_failed(out) ? -1 : 0;
@@ -1882,12 +1924,24 @@ static int gather(hs_report_in *in, const report_args *a, json_t **runs, json_t 
     return 0;
 }
 
+/* reports/bench.json when make bench has written one; NULL otherwise. */
+static json_t *load_bench(void)
+{
+    json_t *b = json_load_file(HS_BENCH_DEFAULT, 0, NULL);
+
+    if (!json_is_object(b)) {
+        json_decref(b);
+        return NULL;
+    }
+    return b;
+}
+
 int hs_report_main(int argc, char **argv)
 {
     static const hs_diff_opts dflt = HS_DIFF_OPTS_DEFAULT;
     report_args a = { NULL, NULL, NULL, NULL, NULL, NULL };
     hs_report_in in = { .diff = dflt };
-    json_t *doc = NULL, *runs = NULL, *base = NULL, *fuzz = NULL;
+    json_t *doc = NULL, *runs = NULL, *base = NULL, *fuzz = NULL, *bench = NULL;
     char err[1024], *out = NULL;
     int rc = parse_args(argc, argv, &a);
 
@@ -1899,6 +1953,8 @@ int hs_report_main(int argc, char **argv)
     in.doc = doc;
     if (gather(&in, &a, &runs, &base, &fuzz, err, sizeof(err)) != 0)
         goto out;
+    bench = load_bench();
+    in.bench = bench;
     out = a.out != NULL ? strdup(a.out) : default_out(a.results);
     rc = EXIT_WRITE;
     if (out == NULL || hs_report_write(&in, out, err, sizeof(err)) != 0)
@@ -1913,6 +1969,7 @@ out:
     json_decref(runs);
     json_decref(base);
     json_decref(fuzz);
+    json_decref(bench);
     free(out);
     return rc;
 }
@@ -1959,7 +2016,7 @@ int hs_report_after_run(const json_t *doc, const char *dir,
 {
     static const hs_diff_opts dflt = HS_DIFF_OPTS_DEFAULT;
     hs_report_in in = { .doc = doc, .baseline_file = baseline_path, .diff = dflt };
-    json_t *runs = NULL, *base = NULL, *fuzz = NULL;
+    json_t *runs = NULL, *base = NULL, *fuzz = NULL, *bench = NULL;
     char *path = NULL, hist_err[512] = "";
     int rc = -1, saved;
 
@@ -1973,6 +2030,8 @@ int hs_report_after_run(const json_t *doc, const char *dir,
         goto out;
     }
     saved = hs_history_save(runs, in.history_file, hist_err, sizeof(hist_err));
+    bench = load_bench();
+    in.bench = bench;
     rc = hs_report_write(&in, path, err, errlen);
     if (rc == 0 && saved != 0) {
         hs_errf(err, errlen, "%s", hist_err);
@@ -1982,6 +2041,7 @@ out:
     json_decref(runs);
     json_decref(base);
     json_decref(fuzz);
+    json_decref(bench);
     free(path);
     return rc;
 }

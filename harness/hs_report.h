@@ -45,6 +45,9 @@
 #define HS_REPORT_FULL_CASES 500
 
 /* What one page is made of: doc and diff (HS_DIFF_OPTS_DEFAULT) at least. */
+/* Where make bench leaves its figures; the page shows them when present. */
+#define HS_BENCH_DEFAULT "reports/bench.json"
+
 typedef struct hs_report_in {
     const json_t *doc;          /* this run's results document */
     const json_t *baseline;     /* an hs_history entry, or NULL for none */
@@ -53,6 +56,7 @@ typedef struct hs_report_in {
     const char *history_file;   /* where history came from, for the page */
     size_t history_skipped;     /* unreadable history lines, for the page */
     const json_t *fuzz;         /* an hs_fuzzstats summary, or NULL */
+    const json_t *bench;        /* reports/bench.json (make bench), or NULL */
     hs_diff_opts diff;          /* regression thresholds */
 } hs_report_in;
 

@@ -743,6 +743,30 @@ static void save_doc(const json_t *doc, const char *name, char *path, size_t len
     assert_int_equal(hs_results_write_json(doc, path, NULL, 0), 0);
 }
 
+/* make bench's figures appear, escaped, and only when there are some. */
+static void test_bench_section(void **state)
+{
+    json_t *doc = plain_doc("r1", "a", "passed", NULL);
+    json_t *bench = json_pack("{s:{s:f,s:s}}", "suite", "wall_ms", 7222.9,
+                              "<img src=x onerror=alert(1)>", "</script>");
+    hs_report_in in = { .doc = doc, .diff = HS_DIFF_OPTS_DEFAULT };
+    char *html;
+    size_t len;
+
+    html = render_in(&in, &len);
+    assert_null(strstr(html, "id=\"bench\""));
+    free(html);
+    in.bench = bench;
+    html = render_in(&in, &len);
+    assert_non_null(strstr(html, "id=\"bench\""));
+    assert_non_null(strstr(html, "suite.wall_ms</th><td>7223"));
+    assert_null(strstr(html, "<img src=x"));
+    assert_int_equal(occurrences(html, "</script>"), occurrences(html, "<script"));
+    free(html);
+    json_decref(bench);
+    json_decref(doc);
+}
+
 static void test_main_exit_codes(void **state)
 {
     char res[128], bad[128], hist[128], out[128], base[128];
@@ -923,6 +947,7 @@ int main(void)
         cmocka_unit_test(test_fuzzstats_sums),
         cmocka_unit_test(test_fuzzstats_nothing_there),
         cmocka_unit_test(test_fuzz_section),
+        cmocka_unit_test(test_bench_section),
         cmocka_unit_test(test_main_exit_codes),
         cmocka_unit_test(test_after_run_twice),
         cmocka_unit_test(test_after_run_keeps_twenty),
