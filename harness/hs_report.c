@@ -1755,8 +1755,8 @@ int hs_report_render(const hs_report_in *in, hs_buf *out, char *err,
     section_run(&x);
     section_matrix(&x);
     section_conformance(&x);
-    section_fuzz(&x);
     section_bench(&x);
+    section_fuzz(&x);
     section_cases(&x);
     page_foot(&x);
     rc = hs_buf_failed(out) ? -1 : 0;
