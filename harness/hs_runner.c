@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hs_buf.h"
 #include "hs_client.h"
 #include "hs_contract.h"
 #include "hs_faultctl.h"
@@ -297,24 +298,30 @@ char **hs_split_command(const char *cmd, char *err, size_t errlen)
     return argv;
 }
 
-static int fiu_command(run_ctx *x, const hs_fault *f, int enable, char *cmd, size_t len)
+/* libfiu's remote control has always, once and probability; not after/nth. */
+static int remote_mode(const hs_fault *f)
 {
+    return f->mode == HS_FAULT_ALWAYS || f->mode == HS_FAULT_ONCE ||
+           f->mode == HS_FAULT_PROBABILITY;
+}
+
+/* Enable or disable f in the target through its libfiu control FIFOs. */
+static int remote_fault(run_ctx *x, const hs_fault *f, int enable, int timeout_ms,
+                        char *err, size_t errlen)
+{
+    hs_faultctl_fault ff = { f->name, HS_FAULTCTL_ALWAYS, f->probability, 0 };
+
     if (!enable)
-        return snprintf(cmd, len, "disable name=%s", f->name) > 0 ? 0 : -1;
-    switch (f->mode) {
-    case HS_FAULT_ALWAYS:
-        snprintf(cmd, len, "enable name=%s,failnum=1,failinfo=0", f->name);
-        return 0;
-    case HS_FAULT_ONCE:
-        snprintf(cmd, len, "enable name=%s,failnum=1,failinfo=0,onetime", f->name);
-        return 0;
-    case HS_FAULT_PROBABILITY:
-        snprintf(cmd, len, "enable_random name=%s,failnum=1,failinfo=0,probability=%g",
-                 f->name, f->probability);
-        return 0;
-    default:
-        return -1;              /* after/nth: libfiu's remote control has no such mode */
+        return hs_faultctl_disable(x->fiu_prefix, x->fiu_pid, f->name, timeout_ms, err, errlen);
+    if (!remote_mode(f)) {
+        hs_errf(err, errlen, "mode after/nth cannot be set at run time; use \"faults\"");
+        return -1;
     }
+    if (f->mode == HS_FAULT_ONCE)
+        ff.mode = HS_FAULTCTL_ONCE;
+    else if (f->mode == HS_FAULT_PROBABILITY)
+        ff.mode = HS_FAULTCTL_PROBABILITY;
+    return hs_faultctl_enable(x->fiu_prefix, x->fiu_pid, &ff, timeout_ms, err, errlen);
 }
 
 /* --target-cmd's words, with {fiu_ctrl} replaced by this case's FIFO prefix. */
@@ -344,8 +351,6 @@ static char **command_argv(run_ctx *x, char *err, size_t errlen)
  */
 static int remote_start_faults(run_ctx *x, char *err, size_t errlen)
 {
-    char cmd[512];
-
     if (!x->s->nfaults)
         return 0;
     if (!strstr(x->o->target_cmd, "{fiu_ctrl}")) {
@@ -353,15 +358,15 @@ static int remote_start_faults(run_ctx *x, char *err, size_t errlen)
                 "libfiu's fiu_rc_fifo with that prefix)");
         return 0;
     }
-    for (size_t i = 0; i < x->s->nfaults; i++) {
-        if (fiu_command(x, &x->s->faults[i], 1, cmd, sizeof(cmd)) != 0) {
+    for (size_t i = 0; i < x->s->nfaults; i++)
+        if (!remote_mode(&x->s->faults[i])) {
             skip(x, "faults with mode after/nth need the reference gateway "
                     "(libfiu's remote control has no such mode)");
             return 0;
         }
-        if (hs_faultctl_send(x->fiu_prefix, x->fiu_pid, cmd, 5000, err, errlen) != 0)
+    for (size_t i = 0; i < x->s->nfaults; i++)
+        if (remote_fault(x, &x->s->faults[i], 1, 5000, err, errlen) != 0)
             return -1;
-    }
     return 0;
 }
 
@@ -1030,20 +1035,15 @@ static int step_health(run_ctx *x, const hs_step *st)
 
 static int step_fault(run_ctx *x, const hs_step *st)
 {
-    char cmd[512], err[256];
+    char err[256];
 
     if (!x->fiu_prefix[0] || !x->fiu_pid) {
         skip(x, "fault steps need the target's libfiu control: pass --fiu-ctrl PREFIX --pid PID");
         return -1;
     }
-    if (fiu_command(x, &st->fault, st->enable, cmd, sizeof(cmd)) != 0) {
-        FAIL(x, st, "fault %s: mode after/nth cannot be set at run time; use \"faults\"",
-             st->fault.name);
-        return -1;
-    }
-    hs_transcript_note(x->http_log, "fiu-ctrl: %s", cmd);
-    if (hs_faultctl_send(x->fiu_prefix, x->fiu_pid, cmd, step_ms(x, st),
-                         err, sizeof(err)) != 0) {
+    hs_transcript_note(x->http_log, "fiu-ctrl: %s %s", st->enable ? "enable" : "disable",
+                       st->fault.name);
+    if (remote_fault(x, &st->fault, st->enable, step_ms(x, st), err, sizeof(err)) != 0) {
         FAIL(x, st, "fault %s: remote control failed: %s", st->fault.name, err);
         return -1;
     }
