@@ -186,8 +186,14 @@ fuzz-cfl-build: fuzz-deps
 	    || { echo "fuzz-cfl-build $$t: FAILED (see $(BUILD)/cfl/work/$$t.log)"; rc=1; }; \
 	done; exit $$rc
 
-fuzz-corpus:
-	/usr/bin/python3 fuzz/gen_corpus.py
+# The seed generator is a host tool built like the harness code, with
+# jansson alone; the seeds it writes are committed, so it runs on demand.
+$(FZ)/gen-corpus: fuzz/gen_corpus.c | $(BUILD)/.deps
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(WARN) $< -o $@ -ljansson -lm
+
+fuzz-corpus: $(FZ)/gen-corpus
+	$(FZ)/gen-corpus .
 
 # What .clusterfuzzlite/build.sh needs to know, printed one fact per line.
 fuzz-sources:
