@@ -4,6 +4,7 @@
 #include "hs_fsutil.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <ftw.h>
 #include <fcntl.h>
 #include <fiu.h>
@@ -231,4 +232,28 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 void hs_fs_remove_tree(const char *dir)
 {
     nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int hs_fs_mkparent(const char *path, char *err, size_t errlen)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[PATH_MAX];
+
+    if (!slash || slash == path)
+        return 0;
+    snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+    return hs_fs_mkdirs(dir, err, errlen);
+}
+
+int hs_fs_write_json(const char *path, const json_t *doc, char *err, size_t errlen)
+{
+    char *text = json_dumps(doc, JSON_INDENT(2));
+    int rc = -1;
+
+    if (!text)
+        hs_errf(err, errlen, "out of memory");
+    else if (hs_fs_mkparent(path, err, errlen) == 0)
+        rc = hs_fs_write_atomic(path, text, strlen(text), err, errlen);
+    free(text);
+    return rc;
 }

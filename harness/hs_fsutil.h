@@ -19,6 +19,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 /*
  * Replace path with data[0..n) all at once: readers see the old file or
  * the new one, never a mix. On failure the old file is untouched and the
@@ -38,6 +40,12 @@ int hs_fs_mkdirs(const char *path, char *err, size_t errlen);
  */
 int hs_fs_read_file(const char *path, char **out, size_t *n, char *err,
                     size_t errlen);
+
+/* Create the folder that will hold path (nothing for a bare file name). */
+int hs_fs_mkparent(const char *path, char *err, size_t errlen);
+
+/* Write doc as indented JSON to path, atomically, creating its folder. */
+int hs_fs_write_json(const char *path, const json_t *doc, char *err, size_t errlen);
 
 /* Remove dir and everything below it (scratch folders: FIFOs, port files). */
 void hs_fs_remove_tree(const char *dir);

@@ -1147,18 +1147,6 @@ static json_t *figures(soak *s, json_t *verdict, double wall)
 
 /* ---- the run ----------------------------------------------------------- */
 
-/* mkdir -p of the folder holding path (nothing for a bare file name). */
-static int make_parent(const char *path, char *err, size_t errlen)
-{
-    const char *slash = strrchr(path, '/');
-    char dir[PATH_MAX];
-
-    if (!slash || slash == path)
-        return 0;
-    snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-    return hs_fs_mkdirs(dir, err, errlen);
-}
-
 /* A thousand sockets need more than the common 1024 descriptors. */
 static void raise_fd_limit(int clients)
 {
@@ -1190,7 +1178,7 @@ static int setup(soak *s, const hs_soak_opts *o, char *err, size_t errlen)
     snprintf(s->log, sizeof(s->log), "%s", o->log_path ? o->log_path : "");
     if (!o->log_path)
         snprintf(s->log, sizeof(s->log), "%s/gateway.log", s->dir);
-    else if (make_parent(o->log_path, err, errlen) != 0)
+    else if (hs_fs_mkparent(o->log_path, err, errlen) != 0)
         return -1;
     for (int i = 0; i < o->clients; i++) {
         client *c = &s->c[i];
@@ -1511,16 +1499,11 @@ static int soak_parse(int argc, char **argv, soak_cli *c)
 static int write_figures(const char *path, const json_t *f)
 {
     char err[512];
-    char *text = json_dumps(f, JSON_INDENT(2));
-    int rc = -1;
 
-    if (text && make_parent(path, err, sizeof(err)) == 0 &&
-        hs_fs_write_atomic(path, text, strlen(text), err, sizeof(err)) == 0)
-        rc = 0;
-    else
-        fprintf(stderr, "harness soak: cannot write %s: %s\n", path, text ? err : "no memory");
-    free(text);
-    return rc;
+    if (hs_fs_write_json(path, f, err, sizeof(err)) == 0)
+        return 0;
+    fprintf(stderr, "harness soak: cannot write %s: %s\n", path, err);
+    return -1;
 }
 
 int hs_soak_main(int argc, char **argv)

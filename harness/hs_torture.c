@@ -464,20 +464,12 @@ static int torture_parse(int argc, char **argv, torture_cli *c)
 
 static int write_report(const char *path, const json_t *doc)
 {
-    char err[512], dir[PATH_MAX];
-    char *text = json_dumps(doc, JSON_INDENT(2));
-    const char *slash = strrchr(path, '/');
-    int rc = -1;
+    char err[512];
 
-    snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 0, path);
-    if (text && (!dir[0] || hs_fs_mkdirs(dir, err, sizeof(err)) == 0) &&
-        hs_fs_write_atomic(path, text, strlen(text), err, sizeof(err)) == 0)
-        rc = 0;
-    else
-        fprintf(stderr, "harness --torture: cannot write %s: %s\n", path,
-                text ? err : "out of memory");
-    free(text);
-    return rc;
+    if (hs_fs_write_json(path, doc, err, sizeof(err)) == 0)
+        return 0;
+    fprintf(stderr, "harness --torture: cannot write %s: %s\n", path, err);
+    return -1;
 }
 
 /* Walk every scenario; the report and the last line count the runs. */

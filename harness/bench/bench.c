@@ -468,19 +468,12 @@ static int parse(int argc, char **argv, bench_opts *b)
 
 static int write_doc(const char *path, json_t *doc)
 {
-    char err[512], dir[PATH_MAX];
-    const char *slash = strrchr(path, '/');
-    char *text = json_dumps(doc, JSON_INDENT(2));
-    int rc = -1;
+    char err[512];
 
-    snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 0, path);
-    if (text && (!dir[0] || hs_fs_mkdirs(dir, err, sizeof(err)) == 0) &&
-        hs_fs_write_atomic(path, text, strlen(text), err, sizeof(err)) == 0)
-        rc = 0;
-    else
-        fprintf(stderr, "bench: cannot write %s: %s\n", path, text ? err : "out of memory");
-    free(text);
-    return rc;
+    if (hs_fs_write_json(path, doc, err, sizeof(err)) == 0)
+        return 0;
+    fprintf(stderr, "bench: cannot write %s: %s\n", path, err);
+    return -1;
 }
 
 int main(int argc, char **argv)

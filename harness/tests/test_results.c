@@ -773,6 +773,27 @@ static void test_mkdirs(void **state)
     assert_int_equal(hs_fs_mkdirs("", err, sizeof(err)), -1);
 }
 
+/* JSON figures land in a folder made for them, and read back equal. */
+static void test_write_json(void **state)
+{
+    char path[300], err[256], *text = NULL;
+    json_t *doc = json_pack("{s:i,s:[s]}", "runs", 58, "ids", "a"), *back;
+    size_t n;
+
+    snprintf(path, sizeof(path), "%s/figures/deep/x.json", g_dir);
+    assert_int_equal(hs_fs_write_json(path, doc, err, sizeof(err)), 0);
+    assert_int_equal(hs_fs_read_file(path, &text, &n, err, sizeof(err)), 0);
+    back = json_loadb(text, n, 0, NULL);
+    assert_true(json_equal(doc, back));
+    snprintf(path, sizeof(path), "%s/plain/x.json", g_dir);
+    put_file(path_in("plain"), "x");
+    assert_int_equal(hs_fs_write_json(path, doc, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, strerror(ENOTDIR)));
+    json_decref(back);
+    json_decref(doc);
+    free(text);
+}
+
 static void test_read_file(void **state)
 {
     const char *path = path_in("read.bin");
@@ -834,6 +855,7 @@ int main(void)
         cmocka_unit_test(test_atomic_onto_folder),
         cmocka_unit_test(test_atomic_read_only_folder),
         cmocka_unit_test(test_mkdirs),
+        cmocka_unit_test(test_write_json),
         cmocka_unit_test(test_read_file),
     };
 
