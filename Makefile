@@ -20,10 +20,14 @@ SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 
 GW_MAIN := harness/gateway/gw_main.c
 GW_SRC  := $(filter-out $(GW_MAIN),$(wildcard harness/gateway/*.c))
-HS_MAIN := harness/hs_main.c
-HS_SRC  := $(filter-out $(HS_MAIN),$(wildcard harness/*.c))
+# The judge's layers, lowest first (harness/README.md says which may use which).
+HS_LAYERS := util wire scenario target judge output load cli
+HS_MAIN := harness/cli/hs_main.c
+# Programs of their own: the harness's entry point and the gateway benchmark.
+HS_MAINS := $(HS_MAIN) harness/load/bench.c
+HS_SRC  := $(filter-out $(HS_MAINS),$(wildcard $(HS_LAYERS:%=harness/%/*.c)))
 TEST_SRC := $(wildcard harness/tests/test_*.c)
-HDRS    := $(wildcard harness/*.h harness/gateway/*.h harness/common/*)
+HDRS    := $(wildcard $(HS_LAYERS:%=harness/%/*.h) harness/gateway/*.h harness/common/*)
 
 # Object trees: plain and sanitized builds share sources, not objects.
 obj      = $(patsubst harness/%.c,$(BUILD)/obj/%.o,$(1))
@@ -68,7 +72,7 @@ $(BUILD)/gateway: $(call obj,$(GW_MAIN) $(GW_SRC))
 $(BUILD)/harness: $(call obj,$(HS_MAIN) $(HS_SRC))
 	$(CC) $(CFLAGS) $^ -o $@ $(LIBS)
 
-$(GEN_CONF): harness/gen/gen_conformance.c harness/hs_deflate.c harness/hs_deflate.h | $(BUILD)/.deps
+$(GEN_CONF): harness/gen/gen_conformance.c harness/wire/hs_deflate.c harness/wire/hs_deflate.h | $(BUILD)/.deps
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(WARN) $(filter %.c,$^) -o $@ -ljansson -lz
 
 # Generated conformance cases (ignored by git): rewritten whenever the generator changes.
@@ -143,4 +147,4 @@ clean:
 -include fuzz/fuzz.mk
 
 # Load, faults and cost: soak, torture walk, gateway benchmarks.
--include harness/bench/bench.mk
+-include harness/load/bench.mk

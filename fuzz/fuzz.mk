@@ -42,12 +42,12 @@ FZ_PKGS   := afl++ clang lld zip
 FZ_GW_DIR ?= harness/gateway
 
 # Sources follow the code instead of a list kept by hand: every gateway
-# module but the entry point, and for harness code the .c of each "hs_*.h"
+# module but the entry point, and for harness code the .c of each "LAYER/hs_*.h"
 # a file includes, transitively ([[:punct:]] stands for the '#' that make
 # would take for a comment).
 FZ_GW = $(filter-out $(FZ_GW_DIR)/gw_main.c,$(wildcard $(FZ_GW_DIR)/*.c))
 fz_hs_direct = $(sort $(wildcard $(patsubst %,harness/%.c,$(shell sed -n \
-    's/^[[:space:]]*[[:punct:]]include "\(hs_[a-z0-9_]*\)\.h".*/\1/p' $(1) /dev/null))))
+    's|^[[:space:]]*[[:punct:]]include "\([a-z]*/hs_[a-z0-9_]*\)\.h".*|\1|p' $(1) /dev/null))))
 fz_hs_closure = $(if $(filter-out $(1),$(sort $(1) $(call fz_hs_direct,$(1)))),$\
     $(call fz_hs_closure,$(sort $(1) $(call fz_hs_direct,$(1)))),$(1))
 

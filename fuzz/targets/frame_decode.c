@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hs_frame.h"
+#include "wire/hs_frame.h"
 
 static void violation(const char *what)
 {

@@ -38,7 +38,7 @@
 #include "fz_app.h"
 #include "gateway/gw_app.h"
 #include "gateway/gw_auth.h"
-#include "hs_frame.h"
+#include "wire/hs_frame.h"
 
 #define MAX_MESSAGE 8192        /* small, so a few bytes reach 1009 */
 #define OUT_MAX (256 * 1024)    /* server bytes kept for judging */

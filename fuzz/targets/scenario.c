@@ -12,7 +12,7 @@
 
 #include <jansson.h>
 
-#include "hs_scenario.h"
+#include "scenario/hs_scenario.h"
 
 #define NAME "fuzz.json"
 

@@ -28,7 +28,7 @@
 
 #include <jansson.h>
 
-#include "hs_deflate.h"
+#include "wire/hs_deflate.h"
 
 #define DEFAULT_DIR "scenarios/conformance/generated"
 #define STEP_MS 2000               /* a conforming echo server answers at once */

@@ -17,11 +17,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hs_buf.h"
-#include "hs_fsutil.h"
-#include "hs_history.h"
-#include "hs_report.h"
-#include "hs_results.h"
+#include "util/hs_buf.h"
+#include "util/hs_fsutil.h"
+#include "output/hs_history.h"
+#include "output/hs_report.h"
+#include "output/hs_results.h"
 
 #define DEFAULT_CASES 10000
 #define EVENTS 5

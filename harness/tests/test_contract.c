@@ -10,8 +10,8 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
-#include "hs_client.h"
-#include "hs_contract.h"
+#include "judge/hs_client.h"
+#include "judge/hs_contract.h"
 
 typedef struct fixture {
     hs_record rec;

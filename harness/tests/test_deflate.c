@@ -14,7 +14,7 @@
 
 #include <zlib.h>
 
-#include "hs_deflate.h"
+#include "wire/hs_deflate.h"
 
 /* ---- the offer ------------------------------------------------------------ */
 

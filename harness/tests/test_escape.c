@@ -15,9 +15,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "hs_buf.h"
-#include "hs_escape.h"
-#include "hs_frame.h"
+#include "util/hs_buf.h"
+#include "util/hs_escape.h"
+#include "wire/hs_frame.h"
 
 #define RANDOM_ROUNDS 20000
 

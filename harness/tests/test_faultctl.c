@@ -24,7 +24,7 @@
 #include <fiu.h>
 #include <fiu-control.h>
 
-#include "hs_faultctl.h"
+#include "target/hs_faultctl.h"
 
 #define POINT "test/point"
 #define TIMEOUT_MS 5000

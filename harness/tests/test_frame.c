@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "hs_frame.h"
+#include "wire/hs_frame.h"
 
 static const unsigned char rfc_key[4] = { 0x37, 0xfa, 0x21, 0x3d };
 

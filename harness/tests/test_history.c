@@ -13,9 +13,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "hs_fsutil.h"
-#include "hs_history.h"
-#include "hs_results.h"
+#include "util/hs_fsutil.h"
+#include "output/hs_history.h"
+#include "output/hs_results.h"
 
 static char g_dir[64];
 

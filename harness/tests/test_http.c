@@ -19,7 +19,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "hs_http.h"
+#include "wire/hs_http.h"
 
 #define TIMEOUT_MS 5000
 

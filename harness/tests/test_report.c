@@ -24,13 +24,13 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "hs_buf.h"
-#include "hs_frame.h"
-#include "hs_fsutil.h"
-#include "hs_fuzzstats.h"
-#include "hs_history.h"
-#include "hs_report.h"
-#include "hs_results.h"
+#include "util/hs_buf.h"
+#include "wire/hs_frame.h"
+#include "util/hs_fsutil.h"
+#include "output/hs_fuzzstats.h"
+#include "output/hs_history.h"
+#include "output/hs_report.h"
+#include "output/hs_results.h"
 
 #define BIG_CASES 10000
 

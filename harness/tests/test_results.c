@@ -23,9 +23,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "hs_buf.h"
-#include "hs_fsutil.h"
-#include "hs_results.h"
+#include "util/hs_buf.h"
+#include "util/hs_fsutil.h"
+#include "output/hs_results.h"
 
 #define BIG_CASES 10000
 

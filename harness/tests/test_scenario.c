@@ -20,8 +20,8 @@
 
 #include <cmocka.h>
 
-#include "hs_jsonpos.h"
-#include "hs_scenario.h"
+#include "scenario/hs_jsonpos.h"
+#include "scenario/hs_scenario.h"
 
 #define GOOD_DIR "fixtures/scenarios/good"
 #define BAD_DIR "fixtures/scenarios/bad"

@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "hs_soak.h"
-#include "hs_soakcheck.h"
+#include "load/hs_soak.h"
+#include "load/hs_soakcheck.h"
 
 static const char *const five[] = { "agent_started", "agent_thinking", "tool_executing",
                                     "tool_completed", "agent_completed" };

@@ -23,8 +23,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "hs_proc.h"
-#include "hs_target.h"
+#include "target/hs_proc.h"
+#include "target/hs_target.h"
 
 #define CEILING_MS 10000
 

@@ -12,8 +12,8 @@
 
 #include "gateway/gw_auth.h"
 #include "gateway/gw_faults.h"
-#include "hs_runner.h"
-#include "hs_token.h"
+#include "judge/hs_runner.h"
+#include "wire/hs_token.h"
 
 static int verify(const char *kind, const char *secret)
 {

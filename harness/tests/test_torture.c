@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "hs_scenario.h"
-#include "hs_torture.h"
+#include "scenario/hs_scenario.h"
+#include "load/hs_torture.h"
 
 static const char plain[] =
     "{\"id\": \"t\", \"title\": \"t\", \"steps\": ["

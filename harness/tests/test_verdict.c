@@ -22,10 +22,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "hs_contract.h"
-#include "hs_deflate.h"
-#include "hs_frame.h"
-#include "hs_verdict.h"
+#include "judge/hs_contract.h"
+#include "wire/hs_deflate.h"
+#include "wire/hs_frame.h"
+#include "judge/hs_verdict.h"
 
 #define CEILING_MS 5000
 #define SHORT_MS 150               /* for outcomes that are a timeout */

@@ -22,9 +22,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "hs_frame.h"
-#include "hs_transcript.h"
-#include "hs_wsconn.h"
+#include "wire/hs_frame.h"
+#include "wire/hs_transcript.h"
+#include "wire/hs_wsconn.h"
 
 #define CEILING_MS 5000
 

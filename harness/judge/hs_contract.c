@@ -1,0 +1,330 @@
+/*
+ * hs_contract: the seven clauses. See hs_contract.h.
+ */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "judge/hs_contract.h"
+#include "wire/hs_transcript.h"
+
+void hs_reason(json_t *reasons, int clause, int step, int line, const char *fmt, ...)
+{
+    char msg[1024];
+    char *clean;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    /* Messages quote peer bytes: keep them valid UTF-8 for the results. */
+    clean = hs_text_sanitize((const unsigned char *)msg, strlen(msg));
+    json_array_append_new(reasons, json_pack("{s:i,s:o,s:o,s:s}", "clause", clause,
+                                             "step", step >= 0 ? json_integer(step) : json_null(),
+                                             "line", line > 0 ? json_integer(line) : json_null(),
+                                             "message", clean ? clean : "?"));
+    free(clean);
+}
+
+int hs_contract_upgrade(const hs_record *r, json_t *reasons)
+{
+    int n = 0;
+    size_t i;
+    json_t *h;
+
+    for (size_t k = 0; k < r->nclients; k++) {
+        const hs_client *c = r->clients[k];
+
+        if (c->hs.status >= 500) {
+            hs_reason(reasons, 1, c->step, c->line, "upgrade on %s answered HTTP %d (contract 1)",
+                      c->name, c->hs.status);
+            n++;
+        }
+    }
+    json_array_foreach(r->http_statuses, i, h) {
+        int status = (int)json_integer_value(json_object_get(h, "status"));
+
+        if (status >= 500) {
+            hs_reason(reasons, 1, (int)json_integer_value(json_object_get(h, "step")),
+                      (int)json_integer_value(json_object_get(h, "line")),
+                      "%s answered HTTP %d (contract 1)",
+                      json_string_value(json_object_get(h, "what")), status);
+            n++;
+        }
+    }
+    return n;
+}
+
+int hs_contract_close(const hs_record *r, json_t *reasons)
+{
+    int n = 0;
+
+    for (size_t k = 0; k < r->nclients; k++) {
+        const hs_client *c = r->clients[k];
+
+        if (c->close_code == 1011) {
+            hs_reason(reasons, 2, c->step, c->line, "%s was closed with 1011 "
+                      "(internal error) (contract 2)", c->name);
+            n++;
+        } else if (c->close_code == 1006 && !c->abnormal_ok && !r->transport_faults) {
+            hs_reason(reasons, 2, c->step, c->line, "%s ended without a close frame "
+                      "(1006, abnormal) (contract 2)", c->name);
+            n++;
+        } else if (c->close_code && !c->closed_by_us && !c->close_expected &&
+                   !c->abnormal_ok && !(r->transport_faults && c->close_code == 1006)) {
+            hs_reason(reasons, 2, c->step, c->line, "server closed %s with %d, "
+                      "which the scenario did not expect (contract 2)", c->name, c->close_code);
+            n++;
+        }
+    }
+    return n;
+}
+
+/* The answer to one request must be exactly one of the allowed shapes. */
+static int answer_shape_ok(const json_t *events)
+{
+    static const char *const five[] = { "agent_started", "agent_thinking",
+        "tool_executing", "tool_completed", "agent_completed" };
+    size_t n = json_array_size(events);
+    const char *first = json_string_value(json_array_get(events, 0));
+
+    if (n == 1 && (strcmp(first, "error") == 0 || strcmp(first, "pong") == 0))
+        return 1;
+    if (n != 5)
+        return 0;
+    for (size_t i = 0; i < 5; i++)
+        if (strcmp(json_string_value(json_array_get(events, i)), five[i]) != 0)
+            return 0;
+    return 1;
+}
+
+static int check_request(const hs_client *c, const hs_request *q, json_t *reasons)
+{
+    char *seen;
+
+    if (q->exempt)
+        return 0;
+    if (!q->terminal) {
+        hs_reason(reasons, 3, c->step, c->line, "request %s on %s got no terminal "
+                  "answer (%zu frames for it) (contract 3)", q->id, c->name,
+                  json_array_size(q->events));
+        return 1;
+    }
+    if (answer_shape_ok(q->events))
+        return 0;
+    seen = json_dumps(q->events, JSON_COMPACT);
+    hs_reason(reasons, 3, c->step, c->line, "request %s on %s: answer is not the 5 "
+              "events in order nor one error: %.300s (contract 3)", q->id, c->name,
+              seen ? seen : "?");
+    free(seen);
+    return 1;
+}
+
+int hs_contract_answers(const hs_record *r, json_t *reasons)
+{
+    int n = 0;
+
+    for (size_t k = 0; k < r->nclients; k++) {
+        const hs_client *c = r->clients[k];
+        /* A connection cut by an expected close or a broken transport owes
+         * nothing for the requests still in flight. */
+        int cut = c->close_expected || c->abnormal_ok ||
+                  (r->transport_faults && c->close_code == 1006);
+
+        for (size_t i = 0; i < c->nreqs; i++) {
+            if (cut && !c->reqs[i].terminal)
+                continue;
+            n += check_request(c, &c->reqs[i], reasons);
+        }
+    }
+    return n;
+}
+
+/* Does /health name a failure: a dependency failed, or status degraded? */
+static int health_names_failure(const json_t *h)
+{
+    const char *k;
+    json_t *d;
+
+    if (json_is_string(json_object_get(h, "status")) &&
+        strcmp(json_string_value(json_object_get(h, "status")), "degraded") == 0)
+        return 1;
+    json_object_foreach(json_object_get(h, "dependencies"), k, d) {
+        json_t *st = json_object_get(d, "state");
+        if ((json_is_string(st) && strcmp(json_string_value(st), "failed") == 0) ||
+            json_integer_value(json_object_get(d, "failures")) > 0)
+            return 1;
+    }
+    return 0;
+}
+
+int hs_contract_visible(const hs_record *r, json_t *reasons)
+{
+    int n = 0, degraded = 0;
+
+    for (size_t k = 0; k < r->nclients; k++) {
+        const hs_client *c = r->clients[k];
+
+        degraded |= c->notices > 0 || c->degraded_before_notice;
+        if (c->degraded_before_notice) {
+            hs_reason(reasons, 4, c->step, c->line, "%s got degraded answers before any "
+                      "system_notice (contract 4)", c->name);
+            n++;
+        }
+    }
+    if (degraded && r->has_health && r->health_final &&
+        !health_names_failure(r->health_final)) {
+        hs_reason(reasons, 4, -1, 0, "the session was degraded but /health names no "
+                  "failed dependency (contract 4)");
+        n++;
+    }
+    return n;
+}
+
+const char *hs_contract_sanitizer(const char *text, char *line, size_t len)
+{
+    static const char *const marks[] = { "ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+        "runtime error:", "WARNING: ThreadSanitizer", "ERROR: MemorySanitizer", NULL };
+    const char *hit = NULL;
+
+    for (size_t i = 0; text && marks[i] && !hit; i++)
+        hit = strstr(text, marks[i]);
+    if (!hit)
+        return NULL;
+    while (hit > text && hit[-1] != '\n')
+        hit--;
+    snprintf(line, len, "%.*s", (int)strcspn(hit, "\n"), hit);
+    return hit;
+}
+
+static void describe_status(int status, char *buf, size_t len)
+{
+    if (WIFEXITED(status))
+        snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
+    else
+        snprintf(buf, len, "ended with wait status %d", status);
+}
+
+static int counts_back(const hs_record *r, json_t *reasons)
+{
+    const json_t *h = r->health_settled;
+    json_int_t conns, handlers, base;
+
+    if (!r->has_health || !h || !json_object_get(h, "handlers"))
+        return 0;
+    conns = json_integer_value(json_object_get(h, "connections"));
+    handlers = json_integer_value(json_object_get(h, "handlers"));
+    base = json_integer_value(json_object_get(h, "handlers_baseline"));
+    if (conns == 0 && handlers == base)
+        return 0;
+    hs_reason(reasons, 5, -1, 0, "counts did not return to baseline after every client "
+              "left: %lld connections, %lld handlers (baseline %lld) (contract 5)",
+              (long long)conns, (long long)handlers, (long long)base);
+    return 1;
+}
+
+int hs_contract_survival(const hs_record *r, json_t *reasons)
+{
+    char what[200], line[300];
+    int n = counts_back(r, reasons);
+
+    if (r->spawned && r->died) {
+        describe_status(r->stop_status, what, sizeof(what));
+        hs_reason(reasons, 5, -1, 0, "the gateway died during the scenario: %s (contract 5)", what);
+        n++;
+    } else if (r->spawned && (r->stop_killed || !WIFEXITED(r->stop_status) ||
+                              WEXITSTATUS(r->stop_status) != 0)) {
+        describe_status(r->stop_status, what, sizeof(what));
+        hs_reason(reasons, 5, -1, 0, "the gateway did not shut down cleanly on SIGTERM: "
+                  "%s%s (contract 5)", what, r->stop_killed ? " after SIGKILL" : "");
+        n++;
+    }
+    if (hs_contract_sanitizer(r->stderr_text, line, sizeof(line))) {
+        hs_reason(reasons, 5, -1, 0, "sanitizer report in the gateway's stderr: %.200s "
+                  "(contract 5)", line);
+        n++;
+    }
+    return n;
+}
+
+/* One log line: a JSON object whose "state", when present, is a string. */
+static const char *log_line_problem(const char *p, size_t len)
+{
+    json_t *j = json_loadb(p, len, 0, NULL);
+    json_t *st;
+    const char *why = NULL;
+
+    if (!json_is_object(j))
+        why = "is not one JSON object";
+    else if ((st = json_object_get(j, "state")) && !json_is_string(st) &&
+             !(json_is_null(st) && json_object_get(j, "log_error")))
+        why = "has a state that is not a string";
+    json_decref(j);
+    return why;
+}
+
+int hs_contract_logs(const hs_record *r, json_t *reasons)
+{
+    const char *p = r->stderr_text;
+    int lineno = 0, bad = 0;
+    char first[400] = "";
+
+    /* A sanitizer report is judged by clause 5; its lines are not logs. */
+    if (!p || hs_contract_sanitizer(p, first, sizeof(first)))
+        return 0;
+    while (*p) {
+        size_t len = strcspn(p, "\n");
+        const char *why = len ? log_line_problem(p, len) : NULL;
+
+        lineno++;
+        if (why && bad++ == 0)
+            snprintf(first, sizeof(first), "log line %d %s: %.160s", lineno, why, p);
+        p += len + (p[len] == '\n');
+    }
+    if (!bad)
+        return 0;
+    hs_reason(reasons, 6, -1, 0, "%s (%d bad line%s) (contract 6)", first, bad,
+              bad == 1 ? "" : "s");
+    return 1;
+}
+
+int hs_contract_fired(const hs_record *r, json_t *reasons)
+{
+    json_t *counters = r->health_final ? json_object_get(r->health_final, "faults") : NULL;
+    json_t *f;
+    size_t i;
+    int n = 0;
+
+    json_array_foreach(r->faults_enabled, i, f) {
+        const char *name = json_string_value(json_object_get(f, "name"));
+        json_t *c = json_object_get(counters, name);
+
+        if (!json_is_true(json_object_get(f, "expect_fire")))
+            continue;
+        if (!c) {
+            hs_reason(reasons, 7, -1, 0, "%s enabled, but the target reports no counter "
+                      "for it, so its firing cannot be proved (contract 7)", name);
+            n++;
+        } else if (json_integer_value(json_object_get(c, "fired")) == 0) {
+            hs_reason(reasons, 7, -1, 0, "%s enabled but never fired (reached %lld times) "
+                      "(contract 7)", name,
+                      (long long)json_integer_value(json_object_get(c, "reached")));
+            n++;
+        }
+    }
+    return n;
+}
+
+int hs_contract_check(const hs_record *r, json_t *reasons)
+{
+    return hs_contract_upgrade(r, reasons) + hs_contract_close(r, reasons) +
+           hs_contract_answers(r, reasons) + hs_contract_visible(r, reasons) +
+           hs_contract_survival(r, reasons) + hs_contract_logs(r, reasons) +
+           hs_contract_fired(r, reasons);
+}

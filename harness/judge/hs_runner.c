@@ -1,0 +1,1441 @@
+/*
+ * hs_runner: target set-up, the step interpreter, the final checks.
+ * See hs_runner.h.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/hs_buf.h"
+#include "judge/hs_client.h"
+#include "judge/hs_contract.h"
+#include "target/hs_faultctl.h"
+#include "util/hs_fsutil.h"
+#include "wire/hs_http.h"
+#include "scenario/hs_match.h"
+#include "judge/hs_runner.h"
+#include "target/hs_target.h"
+#include "wire/hs_token.h"
+#include "wire/hs_transcript.h"
+#include "judge/hs_verdict.h"
+
+#define FIU_LIB "/usr/lib/fiu"
+#define SETTLE_MS 3000          /* ceiling for counts to return to baseline */
+#define STOP_MS 3000            /* ceiling for a clean SIGTERM exit */
+
+typedef struct run_ctx {
+    const hs_scenario *s;
+    const hs_run_opts *o;
+    hs_target target;
+    int spawned;
+    char host[256];
+    int port;
+    char url_path[1024];        /* --url's path, replacing the scenario's */
+    char secret[128];
+    char dir[PATH_MAX];         /* this case's scratch folder */
+    char fiu_prefix[PATH_MAX + 8];
+    pid_t fiu_pid;
+    int has_health;
+    hs_client **clients;
+    size_t nclients;
+    json_t *reasons;
+    json_t *http_statuses;
+    json_t *faults_enabled;
+    json_t *http_log;           /* transcript of HTTP and fault steps */
+    double deadline;            /* whole-scenario ceiling, hs_now_ms() based */
+    int signalled;              /* a signal step sent this signal */
+    json_t *health_at_signal;   /* /health just before it */
+    int skipped;
+    char skip_reason[512];
+    hs_verdict verdict;         /* conformance cases: behavior and close */
+} run_ctx;
+
+static int remaining(const run_ctx *x, int step_ms)
+{
+    double left = x->deadline - hs_now_ms();
+    int ms = (int)left;
+
+    return ms < step_ms ? (ms > 0 ? ms : 0) : step_ms;
+}
+
+/* The scenario's default step ceiling, unless --step-timeout overrides it. */
+static int default_step_ms(const run_ctx *x)
+{
+    return x->o->step_timeout_ms > 0 ? x->o->step_timeout_ms : x->s->step_timeout_ms;
+}
+
+/* The step's own ceiling, else the default, within what is left overall. */
+static int step_ms(const run_ctx *x, const hs_step *st)
+{
+    return remaining(x, st->timeout_ms > 0 ? st->timeout_ms : default_step_ms(x));
+}
+
+static void skip(run_ctx *x, const char *why)
+{
+    x->skipped = 1;
+    snprintf(x->skip_reason, sizeof(x->skip_reason), "%s", why);
+}
+
+int hs_parse_ws_url(const char *url, char *host, size_t hostlen, int *port,
+                    char *path, size_t pathlen)
+{
+    const char *p, *colon, *slash;
+    long n;
+    char *end;
+
+    if (strncmp(url, "ws://", 5) != 0)
+        return -1;
+    p = url + 5;
+    slash = strchr(p, '/');
+    colon = strchr(p, ':');
+    if (!colon || (slash && colon > slash) || (size_t)(colon - p) >= hostlen || colon == p)
+        return -1;
+    n = strtol(colon + 1, &end, 10);
+    if (end == colon + 1 || n < 1 || n > 65535 || (*end && *end != '/'))
+        return -1;
+    snprintf(host, hostlen, "%.*s", (int)(colon - p), p);
+    *port = (int)n;
+    snprintf(path, pathlen, "%s", *end ? end : "/");
+    return 0;
+}
+
+/* ---- HTTP and /health ------------------------------------------------ */
+
+static int http_get(run_ctx *x, const char *path, int timeout_ms, hs_http_resp *r)
+{
+    char err[256];
+
+    memset(r, 0, sizeof(*r));
+    if (hs_http_request(x->host, x->port, "GET", path, NULL, NULL, timeout_ms, r,
+                        err, sizeof(err)) != 0) {
+        hs_transcript_note(x->http_log, "GET %s failed: %s", path, err);
+        return -1;
+    }
+    return 0;
+}
+
+/* /health as JSON, or NULL. */
+static json_t *health(run_ctx *x, int timeout_ms)
+{
+    hs_http_resp r;
+    json_t *j = NULL;
+
+    if (!x->has_health || http_get(x, "/health", timeout_ms, &r) != 0)
+        return NULL;
+    if (r.status == 200 && json_is_object(r.json))
+        j = json_incref(r.json);
+    hs_http_resp_free(&r);
+    return j;
+}
+
+/*
+ * Poll /health until pred holds, with a doubling pause: the gateway has no
+ * event to wait on for these, and the first poll usually succeeds.
+ */
+static json_t *health_until(run_ctx *x, int (*pred)(const json_t *, const void *),
+                            const void *arg, int timeout_ms)
+{
+    double end = hs_now_ms() + timeout_ms;
+    int pause_us = 1000;
+    json_t *h = NULL;
+
+    for (;;) {
+        json_decref(h);
+        h = health(x, remaining(x, timeout_ms));
+        if ((h && pred(h, arg)) || hs_now_ms() >= end || !x->has_health ||
+            (x->spawned && !hs_target_alive(&x->target)))
+            return h;
+        usleep((useconds_t)pause_us);
+        pause_us = pause_us < 32000 ? pause_us * 2 : pause_us;
+    }
+}
+
+static int is_ready(const json_t *h, const void *arg)
+{
+    const char *st = json_string_value(json_object_get(h, "status"));
+
+    return st && strcmp(st, "starting") != 0;
+}
+
+static int counts_settled(const json_t *h, const void *arg)
+{
+    return json_integer_value(json_object_get(h, "connections")) == 0 &&
+           json_integer_value(json_object_get(h, "handlers")) ==
+           json_integer_value(json_object_get(h, "handlers_baseline"));
+}
+
+static int matches(const json_t *h, const void *m)
+{
+    return hs_match(m, h, NULL, 0);
+}
+
+/* ---- the target ------------------------------------------------------ */
+
+static void add_arg(char ***argv, size_t *n, const char *a)
+{
+    *argv = realloc(*argv, (*n + 2) * sizeof(char *));
+    (*argv)[(*n)++] = strdup(a);
+    (*argv)[*n] = NULL;
+}
+
+static void free_argv(char **argv)
+{
+    for (size_t i = 0; argv && argv[i]; i++)
+        free(argv[i]);
+    free(argv);
+}
+
+static const char *fault_mode_arg(const hs_fault *f, char *buf, size_t len)
+{
+    switch (f->mode) {
+    case HS_FAULT_ONCE: snprintf(buf, len, "%s:once", f->name); break;
+    case HS_FAULT_PROBABILITY: snprintf(buf, len, "%s:p=%g", f->name, f->probability); break;
+    case HS_FAULT_AFTER: snprintf(buf, len, "%s:after=%ld", f->name, f->n); break;
+    case HS_FAULT_NTH: snprintf(buf, len, "%s:nth=%ld", f->name, f->n); break;
+    default: snprintf(buf, len, "%s", f->name); break;
+    }
+    return buf;
+}
+
+static char **gateway_argv(run_ctx *x)
+{
+    const hs_target_opts *t = &x->s->target;
+    char **argv = NULL, buf[256];
+    size_t n = 0;
+
+    add_arg(&argv, &n, x->o->gateway);
+    add_arg(&argv, &n, "--port");
+    add_arg(&argv, &n, "0");
+    add_arg(&argv, &n, "--port-file");
+    add_arg(&argv, &n, "{port_file}");
+    add_arg(&argv, &n, "--fiu-ctrl");
+    add_arg(&argv, &n, x->fiu_prefix);
+    snprintf(buf, sizeof(buf), "%lu", x->o->seed);
+    add_arg(&argv, &n, "--seed");
+    add_arg(&argv, &n, buf);
+    if (t->echo)
+        add_arg(&argv, &n, "--echo");
+    if (t->startup_delay_ms >= 0) {
+        snprintf(buf, sizeof(buf), "%d", t->startup_delay_ms);
+        add_arg(&argv, &n, "--startup-delay-ms");
+        add_arg(&argv, &n, buf);
+    }
+    if (t->max_message > 0) {
+        snprintf(buf, sizeof(buf), "%ld", t->max_message);
+        add_arg(&argv, &n, "--max-message");
+        add_arg(&argv, &n, buf);
+    }
+    if (t->ready_queue >= 0) {
+        snprintf(buf, sizeof(buf), "%d", t->ready_queue);
+        add_arg(&argv, &n, "--ready-queue");
+        add_arg(&argv, &n, buf);
+    }
+    for (size_t i = 0; i < x->s->nfaults; i++) {
+        add_arg(&argv, &n, "--fault");
+        add_arg(&argv, &n, fault_mode_arg(&x->s->faults[i], buf, sizeof(buf)));
+    }
+    for (size_t i = 0; i < x->o->nextra; i++) {
+        add_arg(&argv, &n, "--fault");
+        add_arg(&argv, &n, fault_mode_arg(&x->o->extra_faults[i], buf, sizeof(buf)));
+    }
+    for (size_t i = 0; t->args && t->args[i]; i++)
+        add_arg(&argv, &n, t->args[i]);
+    return argv;
+}
+
+/*
+ * Split a command line into words: blanks separate, '...' and "..." quote,
+ * a backslash escapes the next character. Nothing is expanded or run.
+ */
+char **hs_split_command(const char *cmd, char *err, size_t errlen)
+{
+    char **argv = NULL, *word = malloc(strlen(cmd) + 1);
+    size_t n = 0, w = 0;
+    int in_word = 0;
+    char quote = 0;
+
+    for (const char *p = cmd; word && *p; p++) {
+        if (quote && *p == quote) {
+            quote = 0;
+        } else if (!quote && (*p == '\'' || *p == '"')) {
+            quote = *p;
+            in_word = 1;
+        } else if (*p == '\\' && quote != '\'' && p[1]) {
+            word[w++] = *++p;
+            in_word = 1;
+        } else if (!quote && (*p == ' ' || *p == '\t')) {
+            if (in_word) {
+                word[w] = '\0';
+                add_arg(&argv, &n, word);
+            }
+            w = 0;
+            in_word = 0;
+        } else {
+            word[w++] = *p;
+            in_word = 1;
+        }
+    }
+    if (word && in_word && !quote) {
+        word[w] = '\0';
+        add_arg(&argv, &n, word);
+    }
+    free(word);
+    if (quote || n == 0) {
+        snprintf(err, errlen, "--target-cmd %s", quote ? "has an unbalanced quote" : "is empty");
+        free_argv(argv);
+        return NULL;
+    }
+    return argv;
+}
+
+/* libfiu's remote control has always, once and probability; not after/nth. */
+static int remote_mode(const hs_fault *f)
+{
+    return f->mode == HS_FAULT_ALWAYS || f->mode == HS_FAULT_ONCE ||
+           f->mode == HS_FAULT_PROBABILITY;
+}
+
+/* Enable or disable f in the target through its libfiu control FIFOs. */
+static int remote_fault(run_ctx *x, const hs_fault *f, int enable, int timeout_ms,
+                        char *err, size_t errlen)
+{
+    hs_faultctl_fault ff = { f->name, HS_FAULTCTL_ALWAYS, f->probability, 0 };
+
+    if (!enable)
+        return hs_faultctl_disable(x->fiu_prefix, x->fiu_pid, f->name, timeout_ms, err, errlen);
+    if (!remote_mode(f)) {
+        hs_errf(err, errlen, "mode after/nth cannot be set at run time; use \"faults\"");
+        return -1;
+    }
+    if (f->mode == HS_FAULT_ONCE)
+        ff.mode = HS_FAULTCTL_ONCE;
+    else if (f->mode == HS_FAULT_PROBABILITY)
+        ff.mode = HS_FAULTCTL_PROBABILITY;
+    return hs_faultctl_enable(x->fiu_prefix, x->fiu_pid, &ff, timeout_ms, err, errlen);
+}
+
+/* --target-cmd's words, with {fiu_ctrl} replaced by this case's FIFO prefix. */
+static char **command_argv(run_ctx *x, char *err, size_t errlen)
+{
+    char **argv = hs_split_command(x->o->target_cmd, err, errlen);
+
+    for (size_t i = 0; argv && argv[i]; i++) {
+        char *at = strstr(argv[i], "{fiu_ctrl}");
+        char *word = NULL;
+
+        if (!at)
+            continue;
+        if (asprintf(&word, "%.*s%s%s", (int)(at - argv[i]), argv[i], x->fiu_prefix,
+                     at + strlen("{fiu_ctrl}")) < 0)
+            continue;
+        free(argv[i]);
+        argv[i] = word;
+    }
+    return argv;
+}
+
+/*
+ * A --target-cmd target gets its start faults through libfiu's remote
+ * control, right after it listens ({fiu_ctrl} tells where). Without it, or
+ * for modes the remote control lacks, the case cannot be run honestly.
+ */
+static int remote_start_faults(run_ctx *x, char *err, size_t errlen)
+{
+    if (!x->s->nfaults)
+        return 0;
+    if (!strstr(x->o->target_cmd, "{fiu_ctrl}")) {
+        skip(x, "faults at start need {fiu_ctrl} in --target-cmd (a target that calls "
+                "libfiu's fiu_rc_fifo with that prefix)");
+        return 0;
+    }
+    for (size_t i = 0; i < x->s->nfaults; i++)
+        if (!remote_mode(&x->s->faults[i])) {
+            skip(x, "faults with mode after/nth need the reference gateway "
+                    "(libfiu's remote control has no such mode)");
+            return 0;
+        }
+    for (size_t i = 0; i < x->s->nfaults; i++)
+        if (remote_fault(x, &x->s->faults[i], 1, 5000, err, errlen) != 0)
+            return -1;
+    return 0;
+}
+
+/* libfiu's POSIX preload: explicit probability and errno (NOTES.md). */
+static char *posix_enable(const hs_scenario *s)
+{
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+
+    for (size_t i = 0; f && i < s->nposix; i++)
+        fprintf(f, "%senable_random name=%s,probability=%g,failnum=1,failinfo=%d",
+                i ? "\n" : "", s->posix_faults[i].name, s->posix_faults[i].probability,
+                s->posix_faults[i].err);
+    if (f)
+        fclose(f);
+    return out;
+}
+
+/*
+ * Ask the kernel for a free port, then let it go for the target to bind.
+ * Another process could take it in between; the target then fails to start
+ * with a clear error, and --target-cmd with {port_file} avoids the race.
+ */
+static int free_port(void)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = 0;
+
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+static int start_target(run_ctx *x, char *err, size_t errlen)
+{
+    char port_file[PATH_MAX + 16], stderr_path[PATH_MAX + 64], secret_env[200];
+    char seed_env[64], *fiu_env = NULL, *preload = NULL, *env[5] = { NULL };
+    hs_target_spec spec;
+    char **argv;
+    int rc, ne = 0;
+
+    snprintf(port_file, sizeof(port_file), "%s/port", x->dir);
+    if (x->o->logdir)
+        snprintf(stderr_path, sizeof(stderr_path), "%s/%s.log", x->o->logdir, x->s->id);
+    else
+        snprintf(stderr_path, sizeof(stderr_path), "%s/stderr.log", x->dir);
+    argv = x->o->target_cmd ? command_argv(x, err, errlen) : gateway_argv(x);
+    if (!argv)
+        return -1;
+    snprintf(secret_env, sizeof(secret_env), "GATEWAY_JWT_SECRET=%s", x->secret);
+    snprintf(seed_env, sizeof(seed_env), "FIU_PRNG_SEED=%lu", x->o->seed);
+    env[ne++] = secret_env;
+    env[ne++] = seed_env;
+    if (x->s->nposix) {
+        char *cmds = posix_enable(x->s);
+        if (cmds && asprintf(&fiu_env, "FIU_ENABLE=%s", cmds) > 0)
+            env[ne++] = fiu_env;
+        free(cmds);
+    }
+    memset(&spec, 0, sizeof(spec));
+    spec.argv = argv;
+    spec.env = env;
+    spec.stderr_path = stderr_path;
+    spec.port_file = port_file;
+    /* A command that takes {port} but writes no port file gets a free one. */
+    if (x->o->target_cmd && !strstr(x->o->target_cmd, "{port_file}")) {
+        spec.port_file = NULL;
+        spec.port = free_port();
+    }
+    spec.ready_timeout_ms = remaining(x, 10000);
+    if (x->s->nposix &&
+        asprintf(&preload, "%s%s" FIU_LIB "/fiu_run_preload.so " FIU_LIB "/fiu_posix_preload.so",
+                 x->o->preload_first ? x->o->preload_first : "",
+                 x->o->preload_first ? " " : "") < 0)
+        preload = NULL;
+    spec.preload = preload;
+    rc = hs_target_start(&spec, &x->target, err, errlen);
+    free(preload);
+    free_argv(argv);
+    free(fiu_env);
+    if (rc != HS_TARGET_OK)
+        return -1;
+    x->spawned = 1;
+    x->port = x->target.port;
+    x->fiu_pid = x->target.pid;
+    return 0;
+}
+
+static int setup_target(run_ctx *x, char *err, size_t errlen)
+{
+    if (x->o->url) {
+        if (hs_parse_ws_url(x->o->url, x->host, sizeof(x->host), &x->port,
+                            x->url_path, sizeof(x->url_path)) != 0) {
+            snprintf(err, errlen, "--url %s: expected ws://HOST:PORT/PATH", x->o->url);
+            return -1;
+        }
+        snprintf(x->secret, sizeof(x->secret), "%s", x->o->jwt_secret ? x->o->jwt_secret : "");
+        if (x->o->fiu_ctrl) {
+            snprintf(x->fiu_prefix, sizeof(x->fiu_prefix), "%s", x->o->fiu_ctrl);
+            x->fiu_pid = x->o->pid;
+        }
+        return 0;
+    }
+    snprintf(x->host, sizeof(x->host), "127.0.0.1");
+    hs_token_secret(x->secret);
+    snprintf(x->fiu_prefix, sizeof(x->fiu_prefix), "%s/fiu", x->dir);
+    if (start_target(x, err, errlen) != 0)
+        return -1;
+    return x->o->target_cmd ? remote_start_faults(x, err, errlen) : 0;
+}
+
+/* ---- faults at run time ------------------------------------------------ */
+
+static void note_fault(run_ctx *x, const char *name, int expect_fire, int step)
+{
+    json_t *f;
+    size_t i;
+
+    json_array_foreach(x->faults_enabled, i, f)
+        if (strcmp(json_string_value(json_object_get(f, "name")), name) == 0) {
+            if (expect_fire)
+                json_object_set_new(f, "expect_fire", json_true());
+            return;
+        }
+    json_array_append_new(x->faults_enabled, json_pack("{s:s,s:b,s:i}", "name", name,
+                                                       "expect_fire", expect_fire, "step", step));
+}
+
+/* ---- steps ------------------------------------------------------------- */
+
+static hs_client *find_client(run_ctx *x, const char *name)
+{
+    for (size_t i = x->nclients; i-- > 0;)
+        if (strcmp(x->clients[i]->name, name) == 0)
+            return x->clients[i];
+    return NULL;
+}
+
+#define FAIL(x, st, ...) hs_reason((x)->reasons, 0, (st)->index, (st)->line, __VA_ARGS__)
+
+static hs_client *open_client(run_ctx *x, const hs_step *st)
+{
+    hs_client *c = find_client(x, st->conn);
+
+    if (!c || !c->ws) {
+        FAIL(x, st, "%s step on \"%s\", which is not connected",
+             hs_step_kind_name(st->kind), st->conn);
+        return NULL;
+    }
+    return c;
+}
+
+static int wellformed_upgrade(const hs_step *st)
+{
+    return !st->ws_key && !st->ws_version && !st->omit_upgrade && !st->omit_connection &&
+           !st->subprotocol;
+}
+
+/* Path with ?token= or an Authorization header, as the step asks. */
+static void auth_request(run_ctx *x, const hs_step *st, char *path, size_t plen,
+                         char *hdr, size_t hlen, char *err, size_t errlen)
+{
+    const char *base = x->url_path[0] && strcmp(x->url_path, "/") ? x->url_path : st->path;
+    char *tok = st->token_raw ? strdup(st->token_raw)
+              : hs_token_make(st->token, st->user ? st->user : st->conn, x->secret, err, errlen);
+    int query = st->token_in && strcmp(st->token_in, "query") == 0;
+
+    hdr[0] = '\0';
+    if (tok && query)
+        snprintf(path, plen, "%s%stoken=%s", base, strchr(base, '?') ? "&" : "?", tok);
+    else
+        snprintf(path, plen, "%s", base);
+    if (tok && !query)
+        snprintf(hdr, hlen, "Authorization: Bearer %s", tok);
+    free(tok);
+}
+
+static const char **extra_headers(const hs_step *st, const char *auth)
+{
+    size_t n = json_object_size(st->headers) + 2, i = 0;
+    const char **h = calloc(n, sizeof(char *));
+    const char *k;
+    json_t *v;
+
+    if (auth[0])
+        h[i++] = strdup(auth);
+    json_object_foreach(st->headers, k, v) {
+        char *line = NULL;
+        if (asprintf(&line, "%s: %s", k, json_string_value(v)) > 0)
+            h[i++] = line;
+    }
+    return h;
+}
+
+static void free_headers(const char **h)
+{
+    for (size_t i = 0; h && h[i]; i++)
+        free((char *)h[i]);
+    free(h);
+}
+
+static void add_client(run_ctx *x, hs_client *c)
+{
+    x->clients = realloc(x->clients, (x->nclients + 1) * sizeof(*x->clients));
+    x->clients[x->nclients++] = c;
+}
+
+static void judge_status(run_ctx *x, const hs_step *st, hs_client *c)
+{
+    int want = st->expect_status ? st->expect_status : 101;
+
+    if (c->hs.status == want) {
+        if (want == 101 && !c->hs.accept_ok)
+            FAIL(x, st, "%s: Sec-WebSocket-Accept is wrong (RFC 6455 4.2.2)", c->name);
+        return;
+    }
+    if (want == 101 && wellformed_upgrade(st) && c->hs.status < 500)
+        hs_reason(x->reasons, 1, st->index, st->line, "well-formed upgrade on %s answered "
+                  "HTTP %d instead of 101 (contract 1)", c->name, c->hs.status);
+    else if (c->hs.status < 500)
+        FAIL(x, st, "%s: upgrade answered HTTP %d, expected %d", c->name, c->hs.status, want);
+}
+
+/*
+ * A conformance case judges the answer with verdicts; contract 1 still
+ * holds for a well-formed upgrade (5xx is judged at the end).
+ */
+static int connect_verdict(run_ctx *x, const hs_step *st, hs_client *c, const char *err)
+{
+    int rc;
+
+    if (c->ws && c->hs.status != 101 && wellformed_upgrade(st) && c->hs.status < 500)
+        hs_reason(x->reasons, 1, st->index, st->line, "well-formed upgrade on %s answered "
+                  "HTTP %d instead of 101 (contract 1)", c->name, c->hs.status);
+    rc = hs_verdict_connect(&x->verdict, c, st, err, x->reasons);
+    if (c->ws && c->hs.status != 101) {
+        hs_ws_free(c->ws);
+        c->ws = NULL;
+    }
+    return rc;
+}
+
+/* What the opening handshake sends, as the step spells it out. */
+static void connect_opts(run_ctx *x, const hs_step *st, hs_client *c, const char *path,
+                         const char **headers, hs_ws_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->host = x->host;
+    o->port = x->port;
+    o->path = path;
+    o->key = st->ws_key;
+    o->version = st->ws_version;
+    o->omit_upgrade = st->omit_upgrade;
+    o->omit_connection = st->omit_connection;
+    o->protocol = st->subprotocol;
+    o->extensions = st->extensions;
+    o->extra_headers = headers;
+    o->timeout_ms = step_ms(x, st);
+    o->transcript = c->transcript;
+}
+
+static int step_connect(run_ctx *x, const hs_step *st)
+{
+    char path[32768], auth[20000], err[512];
+    const char **headers;
+    hs_client *c = hs_client_new(st->conn);
+    hs_ws_opts o;
+
+    err[0] = '\0';
+    auth_request(x, st, path, sizeof(path), auth, sizeof(auth), err, sizeof(err));
+    if (err[0]) {
+        FAIL(x, st, "%s", err);
+        hs_client_free(c);
+        return -1;
+    }
+    headers = extra_headers(st, auth);
+    connect_opts(x, st, c, path, headers, &o);
+    c->step = st->index;
+    c->line = st->line;
+    c->app = st->handshake && strncmp(path, "/ws", 3) == 0;
+    c->ws = st->handshake ? hs_ws_connect(&o, &c->hs, err, sizeof(err))
+                          : hs_ws_open_tcp(&o, err, sizeof(err));
+    free_headers(headers);
+    add_client(x, c);
+    if (x->verdict.on && st->handshake)
+        return connect_verdict(x, st, c, err);
+    if (!c->ws) {
+        FAIL(x, st, "%s: could not connect: %s", c->name, err);
+        return -1;
+    }
+    if (!st->handshake)
+        return 0;
+    judge_status(x, st, c);
+    if (c->hs.status != 101) {
+        hs_ws_free(c->ws);
+        c->ws = NULL;
+    }
+    return 0;
+}
+
+/* With repeat, the n-th copy of {"id": "r"} is sent as "r-n": ids stay unique. */
+static json_t *numbered(const json_t *msg, int n, int repeat)
+{
+    json_t *copy = json_deep_copy(msg);
+    const char *id = json_string_value(json_object_get(msg, "id"));
+    char buf[512];
+
+    if (repeat > 1 && id) {
+        snprintf(buf, sizeof(buf), "%s-%d", id, n + 1);
+        json_object_set_new(copy, "id", json_string(buf));
+    }
+    return copy;
+}
+
+/* A text or binary message: repeated to "size", fragmented and compressed
+ * as the step says. */
+static int send_message(hs_client *c, const hs_step *st)
+{
+    hs_ws_msg_opts mo = { st->fragment, st->compress, st->chop };
+    size_t n = 0;
+    unsigned char *p = hs_step_payload(st, &n);
+    int rc;
+
+    if (!p)
+        return HS_WS_ERR;
+    rc = hs_ws_send_message(c->ws, st->payload_kind == HS_PAYLOAD_TEXT ? 1 : 2, p, n, &mo);
+    free(p);
+    return rc;
+}
+
+/* A frame spelled out, its payload repeated to "size" when asked. */
+static int send_frame(hs_client *c, const hs_step *st)
+{
+    hs_frame_spec f;
+    unsigned char *p;
+    int rc;
+
+    memset(&f, 0, sizeof(f));
+    f.fin = st->frame.fin;
+    f.rsv = st->frame.rsv;
+    f.opcode = st->frame.opcode;
+    f.masked = st->frame.masked;
+    f.declared_len = st->frame.declared_len;
+    f.len_form = st->frame.len_form;
+    p = hs_step_payload(st, &f.len);
+    if (!p)
+        return HS_WS_ERR;
+    f.payload = p;
+    rc = hs_ws_send(c->ws, &f, st->chop);
+    free(p);
+    return rc;
+}
+
+static int send_once(hs_client *c, const hs_step *st, int n)
+{
+    hs_frame_spec f;
+    json_t *msg;
+    char *text;
+    int rc;
+
+    memset(&f, 0, sizeof(f));
+    f.fin = 1;
+    f.masked = 1;
+    f.declared_len = -1;
+    switch (st->payload_kind) {
+    case HS_PAYLOAD_JSON:
+        msg = numbered(st->json, n, st->repeat);
+        text = json_dumps(msg, JSON_COMPACT | JSON_ENCODE_ANY);
+        f.opcode = 1;
+        f.payload = (const unsigned char *)text;
+        f.len = text ? strlen(text) : 0;
+        rc = hs_ws_send(c->ws, &f, st->chop);
+        hs_client_sent(c, msg);
+        json_decref(msg);
+        free(text);
+        return rc;
+    case HS_PAYLOAD_RAW:
+        return hs_ws_send_raw(c->ws, st->bytes, st->nbytes, st->chop);
+    case HS_PAYLOAD_FRAME:
+        return send_frame(c, st);
+    default:
+        return send_message(c, st);
+    }
+}
+
+static int step_send(run_ctx *x, const hs_step *st)
+{
+    hs_client *c = open_client(x, st);
+
+    if (!c)
+        return -1;
+    for (int i = 0; i < (st->repeat > 0 ? st->repeat : 1); i++) {
+        if (send_once(c, st, i) != HS_WS_OK) {
+            /* The peer may already have closed on an earlier bad frame;
+             * the expect_close step that follows judges that. */
+            hs_transcript_note(c->transcript, "send failed: %s", hs_ws_last_error(c->ws));
+            break;
+        }
+    }
+    return 0;
+}
+
+/* Describe why the newest unconsumed frame does not match, for failures. */
+static void closest_miss(hs_client *c, const json_t *m, char *why, size_t len)
+{
+    snprintf(why, len, "nothing received");
+    for (size_t i = c->ninbox; i-- > 0;)
+        if (!c->inbox[i].consumed && c->inbox[i].json) {
+            hs_match(m, c->inbox[i].json, why, len);
+            return;
+        }
+}
+
+static int step_expect(run_ctx *x, const hs_step *st)
+{
+    hs_client *c = find_client(x, st->conn);
+    double end = hs_now_ms() + step_ms(x, st);
+    char why[300], *want;
+    long i;
+
+    if (!c) {
+        FAIL(x, st, "expect on \"%s\", which was never connected", st->conn);
+        return -1;
+    }
+    while ((i = hs_client_find(c, st->match)) < 0) {
+        int left = (int)(end - hs_now_ms());
+        if (left <= 0 || hs_client_pump(c, left) == HS_CLIENT_GONE)
+            break;
+    }
+    if (i >= 0) {
+        c->inbox[i].consumed = 1;
+        return 0;
+    }
+    closest_miss(c, st->match, why, sizeof(why));
+    want = json_dumps(st->match, JSON_COMPACT);
+    FAIL(x, st, "%s: no frame matching %.200s %s (closest: %s)", c->name, want ? want : "?",
+         c->close_code ? "before the connection closed" : "within the timeout", why);
+    free(want);
+    return -1;
+}
+
+static int await_request(hs_client *c, const char *id, double end)
+{
+    hs_request *r;
+
+    while (!(r = hs_client_request(c, id)) || !r->terminal) {
+        int left = (int)(end - hs_now_ms());
+        if (left <= 0 || hs_client_pump(c, left) == HS_CLIENT_GONE)
+            return -1;
+    }
+    return 0;
+}
+
+/* Mark the request's frames consumed and check their degraded flag. */
+static int consume_events(run_ctx *x, const hs_step *st, hs_client *c)
+{
+    int bad = 0;
+
+    for (size_t i = 0; i < c->ninbox; i++) {
+        json_t *j = c->inbox[i].json;
+        json_t *rid = json_object_get(j, "request_id");
+        const char *id = json_string_value(rid);
+        char num[64];
+
+        if (!id && json_is_integer(rid)) {
+            snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(rid));
+            id = num;
+        }
+        if (!id || strcmp(id, st->request_id) != 0)
+            continue;
+        c->inbox[i].consumed = 1;
+        if (st->degraded >= 0 && json_is_true(json_object_get(j, "degraded")) != st->degraded)
+            bad++;
+    }
+    if (bad)
+        FAIL(x, st, "%s: request %s: %d events with degraded != %s", c->name,
+             st->request_id, bad, st->degraded ? "true" : "false");
+    return bad ? -1 : 0;
+}
+
+static int step_expect_events(run_ctx *x, const hs_step *st)
+{
+    hs_client *c = find_client(x, st->conn);
+    double end = hs_now_ms() + step_ms(x, st);
+    hs_request *r;
+    char *seen;
+
+    if (!c) {
+        FAIL(x, st, "expect_events on \"%s\", which was never connected", st->conn);
+        return -1;
+    }
+    if (!hs_client_request(c, st->request_id)) {
+        FAIL(x, st, "%s: no request with id %s was sent", c->name, st->request_id);
+        return -1;
+    }
+    await_request(c, st->request_id, end);
+    r = hs_client_request(c, st->request_id);
+    seen = json_dumps(r->events, JSON_COMPACT);
+    if (!r->terminal || json_array_size(r->events) != 5 ||
+        strcmp(json_string_value(json_array_get(r->events, 4)), "agent_completed") != 0) {
+        FAIL(x, st, "%s: request %s: expected the 5 agent events, got %.300s%s", c->name,
+             st->request_id, seen ? seen : "?", r->terminal ? "" : " and no terminal answer");
+        free(seen);
+        return -1;
+    }
+    free(seen);
+    return consume_events(x, st, c);
+}
+
+static void exempt_pending(hs_client *c)
+{
+    for (size_t i = 0; i < c->nreqs; i++)
+        if (!c->reqs[i].terminal)
+            c->reqs[i].exempt = 1;
+}
+
+static int step_expect_close(run_ctx *x, const hs_step *st)
+{
+    hs_client *c = find_client(x, st->conn);
+    double end = hs_now_ms() + step_ms(x, st);
+
+    if (!c) {
+        FAIL(x, st, "expect_close on \"%s\", which was never connected", st->conn);
+        return -1;
+    }
+    if (x->verdict.on) {
+        exempt_pending(c);
+        return hs_verdict_expect_close(&x->verdict, c, st, step_ms(x, st), x->reasons);
+    }
+    while (!c->close_code && c->ws) {
+        int left = (int)(end - hs_now_ms());
+        if (left <= 0)
+            break;
+        hs_client_pump(c, left);
+    }
+    if (st->close_code == -1)
+        c->abnormal_ok = 1;
+    else
+        c->close_expected = 1;
+    exempt_pending(c);
+    if (!c->close_code) {
+        FAIL(x, st, "%s: the server did not close the connection", c->name);
+        return -1;
+    }
+    if ((st->close_code > 0 && c->close_code != st->close_code) ||
+        (st->close_code == -1 && c->close_code != 1006) ||
+        (st->close_code == 0 && c->close_code == 1006)) {
+        FAIL(x, st, "%s: closed with %d, expected %s%d", c->name, c->close_code,
+             st->close_code == 0 ? "any close frame, not " : "",
+             st->close_code == 0 ? 1006 : st->close_code == -1 ? 1006 : st->close_code);
+        return -1;
+    }
+    return 0;
+}
+
+static int step_close(run_ctx *x, const hs_step *st)
+{
+    hs_client *c = open_client(x, st);
+    int peer = 0;
+
+    if (!c)
+        return -1;
+    if (x->verdict.on)
+        return hs_verdict_close(&x->verdict, c, st, step_ms(x, st), x->reasons);
+    exempt_pending(c);
+    c->closed_by_us = 1;
+    hs_ws_close(c->ws, st->send_code, st->reason, step_ms(x, st), &peer);
+    c->close_code = peer ? peer : 1006;
+    hs_ws_free(c->ws);
+    c->ws = NULL;
+    return 0;
+}
+
+/* Outside a conformance case the verdict only records: failing is failing. */
+static int step_expect_message(run_ctx *x, const hs_step *st)
+{
+    hs_client *c = find_client(x, st->conn);
+
+    if (!c) {
+        FAIL(x, st, "expect_message on \"%s\", which was never connected", st->conn);
+        return -1;
+    }
+    return hs_verdict_expect_message(&x->verdict, c, st, step_ms(x, st), x->reasons);
+}
+
+static int step_disconnect(run_ctx *x, const hs_step *st)
+{
+    hs_client *c = open_client(x, st);
+
+    if (!c)
+        return -1;
+    exempt_pending(c);
+    hs_transcript_note(c->transcript, "disconnect: TCP closed without a close frame");
+    hs_ws_free(c->ws);
+    c->ws = NULL;
+    return 0;
+}
+
+static void record_http(run_ctx *x, const hs_step *st, int status, const char *what)
+{
+    json_array_append_new(x->http_statuses, json_pack("{s:i,s:i,s:i,s:s}", "step", st->index,
+                                                      "line", st->line, "status", status,
+                                                      "what", what));
+}
+
+static int check_body(run_ctx *x, const hs_step *st, const char *what, const json_t *body)
+{
+    char why[300];
+
+    if (!st->match || hs_match(st->match, body, why, sizeof(why)))
+        return 0;
+    FAIL(x, st, "%s: body does not match: %s", what, body ? why : "the body is not JSON");
+    return -1;
+}
+
+static int step_http(run_ctx *x, const hs_step *st)
+{
+    const char **headers = extra_headers(st, "");
+    char err[256], what[1100];
+    hs_http_resp r;
+    int rc;
+
+    memset(&r, 0, sizeof(r));
+    rc = hs_http_request(x->host, x->port, st->method, st->path, headers, st->body,
+                         step_ms(x, st), &r, err, sizeof(err));
+    free_headers(headers);
+    snprintf(what, sizeof(what), "%s %s", st->method, st->path);
+    if (rc != 0) {
+        FAIL(x, st, "%s: %s", what, err);
+        return -1;
+    }
+    hs_transcript_note(x->http_log, "%s -> %d", what, r.status);
+    record_http(x, st, r.status, what);
+    if (r.status != st->expect_status && r.status < 500)
+        FAIL(x, st, "%s answered HTTP %d, expected %d", what, r.status, st->expect_status);
+    else
+        check_body(x, st, what, r.json);
+    hs_http_resp_free(&r);
+    return 0;
+}
+
+static int step_health(run_ctx *x, const hs_step *st)
+{
+    json_t *h;
+
+    if (!x->has_health) {
+        FAIL(x, st, "the target does not serve /health");
+        return -1;
+    }
+    h = st->wait ? health_until(x, matches, st->match, step_ms(x, st))
+                 : health(x, step_ms(x, st));
+    hs_transcript_note(x->http_log, "GET /health%s", st->wait ? " (until it matches)" : "");
+    if (!h) {
+        FAIL(x, st, "GET /health did not answer 200 with JSON");
+        return -1;
+    }
+    check_body(x, st, "GET /health", h);
+    json_decref(h);
+    return 0;
+}
+
+static int step_fault(run_ctx *x, const hs_step *st)
+{
+    char err[256];
+
+    if (!x->fiu_prefix[0] || !x->fiu_pid) {
+        skip(x, "fault steps need the target's libfiu control: pass --fiu-ctrl PREFIX --pid PID");
+        return -1;
+    }
+    hs_transcript_note(x->http_log, "fiu-ctrl: %s %s", st->enable ? "enable" : "disable",
+                       st->fault.name);
+    if (remote_fault(x, &st->fault, st->enable, step_ms(x, st), err, sizeof(err)) != 0) {
+        FAIL(x, st, "fault %s: remote control failed: %s", st->fault.name, err);
+        return -1;
+    }
+    if (st->enable)
+        note_fault(x, st->fault.name, st->fault.expect_fire, st->index);
+    return 0;
+}
+
+static int step_sleep(run_ctx *x, const hs_step *st)
+{
+    int ms = remaining(x, st->sleep_ms);
+
+    usleep((useconds_t)ms * 1000);
+    return 0;
+}
+
+static int step_signal(run_ctx *x, const hs_step *st)
+{
+    if (!x->spawned) {
+        skip(x, "signal steps need a target the harness started");
+        return -1;
+    }
+    /* The counters must be read while the target can still answer. */
+    json_decref(x->health_at_signal);
+    x->health_at_signal = health(x, step_ms(x, st));
+    x->signalled = st->signo;
+    hs_transcript_note(x->http_log, "signal %s to pid %d", strsignal(st->signo),
+                       (int)x->target.pid);
+    kill(x->target.pid, st->signo);
+    return 0;
+}
+
+static int run_step(run_ctx *x, const hs_step *st)
+{
+    switch (st->kind) {
+    case HS_STEP_CONNECT: return step_connect(x, st);
+    case HS_STEP_SEND: return step_send(x, st);
+    case HS_STEP_EXPECT: return step_expect(x, st);
+    case HS_STEP_EXPECT_EVENTS: return step_expect_events(x, st);
+    case HS_STEP_EXPECT_CLOSE: return step_expect_close(x, st);
+    case HS_STEP_CLOSE: return step_close(x, st);
+    case HS_STEP_DISCONNECT: return step_disconnect(x, st);
+    case HS_STEP_HTTP: return step_http(x, st);
+    case HS_STEP_HEALTH: return step_health(x, st);
+    case HS_STEP_FAULT: return step_fault(x, st);
+    case HS_STEP_SLEEP: return step_sleep(x, st);
+    case HS_STEP_SIGNAL: return step_signal(x, st);
+    case HS_STEP_EXPECT_MESSAGE: return step_expect_message(x, st);
+    }
+    return -1;
+}
+
+/* ---- the end of a scenario --------------------------------------------- */
+
+/* Let in-flight requests finish: contract 3 needs their answers. */
+static void drain(run_ctx *x)
+{
+    double end = hs_now_ms() + remaining(x, default_step_ms(x));
+
+    for (size_t i = 0; i < x->nclients; i++) {
+        hs_client *c = x->clients[i];
+
+        while (c->ws && hs_client_pending(c) > 0) {
+            int left = (int)(end - hs_now_ms());
+            if (left <= 0 || hs_client_pump(c, left) != HS_CLIENT_OK)
+                break;
+        }
+    }
+}
+
+static void close_all(run_ctx *x)
+{
+    for (size_t i = 0; i < x->nclients; i++) {
+        hs_client *c = x->clients[i];
+        int peer = 0;
+
+        if (!c->ws)
+            continue;
+        if (!c->close_code) {
+            c->closed_by_us = 1;
+            hs_ws_close(c->ws, 1000, "scenario done", 2000, &peer);
+            c->close_code = peer ? peer : 1006;
+            if (x->verdict.on)
+                hs_verdict_end(&x->verdict, c, 1000, c->close_code);
+        }
+        hs_ws_free(c->ws);
+        c->ws = NULL;
+    }
+}
+
+static char *read_text(const char *path)
+{
+    char *data = NULL, err[256];
+    size_t n = 0;
+
+    if (hs_fs_read_file(path, &data, &n, err, sizeof(err)) != 0)
+        return NULL;
+    return data;
+}
+
+/* The last lines of the target's stderr, as valid UTF-8. */
+static json_t *log_excerpt(const char *text, int lines)
+{
+    const char *p;
+    char *clean;
+    json_t *j;
+
+    if (!text)
+        return json_null();
+    p = text + strlen(text);
+    while (p > text && lines >= 0) {
+        p--;
+        if (*p == '\n' && p[1])
+            lines--;
+    }
+    if (*p == '\n')
+        p++;
+    clean = hs_text_sanitize((const unsigned char *)p, strlen(p));
+    j = json_string(clean ? clean : "");
+    free(clean);
+    return j;
+}
+
+static void stop_target(run_ctx *x, hs_record *rec)
+{
+    char err[256];
+    int status = 0, rc;
+
+    if (!x->spawned)
+        return;
+    rec->spawned = 1;
+    rec->died = !hs_target_alive(&x->target) && !x->signalled;
+    rc = hs_target_stop(&x->target, STOP_MS, &status, err, sizeof(err));
+    rec->stop_status = x->target.exited ? x->target.status : status;
+    rec->stop_killed = rc == HS_TARGET_EKILLED;
+    /* After SIGKILL the scenario asked for that death; TERM and INT must
+     * still end in a clean exit 0. */
+    if (x->signalled == SIGKILL)
+        rec->stop_status = 0;
+}
+
+static void fill_faults(run_ctx *x)
+{
+    for (size_t i = 0; i < x->s->nfaults; i++)
+        note_fault(x, x->s->faults[i].name, x->s->faults[i].expect_fire, -1);
+    for (size_t i = 0; i < x->o->nextra; i++)
+        note_fault(x, x->o->extra_faults[i].name, x->o->extra_faults[i].expect_fire, -1);
+}
+
+static json_t *transcripts(run_ctx *x)
+{
+    json_t *t = json_object();
+
+    for (size_t i = 0; i < x->nclients; i++) {
+        char key[200];
+        /* A name reused by a later connect gets its own entry. */
+        snprintf(key, sizeof(key), "%s", x->clients[i]->name);
+        if (json_object_get(t, key))
+            snprintf(key, sizeof(key), "%s#%zu", x->clients[i]->name, i);
+        json_object_set(t, key, x->clients[i]->transcript);
+    }
+    if (json_array_size(x->http_log))
+        json_object_set(t, "http", x->http_log);
+    return t;
+}
+
+static json_t *fault_counters(const json_t *h)
+{
+    json_t *out = json_object();
+    const char *k;
+    json_t *v;
+
+    json_object_foreach(json_object_get(h, "faults"), k, v)
+        if (json_integer_value(json_object_get(v, "reached")) > 0)
+            json_object_set_new(out, k, json_pack("{s:O,s:O}", "reached",
+                                                  json_object_get(v, "reached"), "fired",
+                                                  json_object_get(v, "fired")));
+    return out;
+}
+
+static char *repro(const run_ctx *x)
+{
+    char *s = NULL;
+
+    if (asprintf(&s, "%s --seed %lu%s%s %s", x->o->argv0 ? x->o->argv0 : "build/harness",
+                 x->o->seed, x->o->url ? " --url " : "", x->o->url ? x->o->url : "",
+                 x->s->file ? x->s->file : x->s->id) < 0)
+        return NULL;
+    return s;
+}
+
+static const char *suite_of(const char *file, char *buf, size_t len)
+{
+    const char *slash = file ? strrchr(file, '/') : NULL;
+    const char *start = slash;
+
+    if (!slash)
+        return "scenarios";
+    while (start > file && start[-1] != '/')
+        start--;
+    snprintf(buf, len, "%.*s", (int)(slash - start), start);
+    return buf[0] ? buf : "scenarios";
+}
+
+static json_t *case_json(run_ctx *x, double t0, json_t *final, const char *stderr_text)
+{
+    json_t *tags = json_array();
+    char suite[256], *rp = repro(x);
+    double dur = hs_now_ms() - t0;
+    json_t *j;
+
+    for (size_t i = 0; x->s->tags && x->s->tags[i]; i++)
+        json_array_append_new(tags, json_string(x->s->tags[i]));
+    j = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:f,s:[f],s:O,s:o,s:o,s:o,s:s}",
+                  "id", x->s->id, "title", x->s->title,
+                  "file", x->s->file ? x->s->file : "",
+                  "suite", suite_of(x->s->file, suite, sizeof(suite)),
+                  "seed", x->s->seed ? json_string(x->s->seed) : json_null(),
+                  "tags", tags,
+                  "status", x->skipped ? "skipped" : json_array_size(x->reasons) ? "failed" : "passed",
+                  "duration_ms", dur, "durations_ms", dur,
+                  "reasons", x->reasons,
+                  "transcript", transcripts(x),
+                  "log_excerpt", log_excerpt(stderr_text, 40),
+                  "faults", fault_counters(final),
+                  "repro", rp ? rp : "");
+    if (x->skipped)
+        json_object_set_new(j, "skip_reason", json_string(x->skip_reason));
+    if (x->verdict.on && !x->skipped) {
+        json_object_set_new(j, "rfc", json_string(x->s->rfc));
+        json_object_set_new(j, "expect", json_string(x->s->expect));
+        json_object_set_new(j, "verdict", hs_verdict_json(&x->verdict, x->reasons));
+    }
+    free(rp);
+    return j;
+}
+
+static void judge(run_ctx *x, json_t *final, json_t *settled, const char *stderr_text,
+                  hs_record *rec)
+{
+    rec->scn = x->s;
+    rec->clients = x->clients;
+    rec->nclients = x->nclients;
+    rec->transport_faults = x->s->nposix > 0;
+    rec->http_statuses = x->http_statuses;
+    rec->health_final = final;
+    rec->health_settled = settled;
+    rec->has_health = x->has_health;
+    rec->faults_enabled = x->faults_enabled;
+    rec->stderr_text = stderr_text;
+    hs_contract_check(rec, x->reasons);
+}
+
+static void finish(run_ctx *x, json_t **final, json_t **settled, hs_record *rec)
+{
+    drain(x);
+    *final = health(x, 2000);
+    if (!*final && x->health_at_signal)
+        *final = json_incref(x->health_at_signal);
+    close_all(x);
+    *settled = health_until(x, counts_settled, NULL,
+                            default_step_ms(x) < SETTLE_MS ? default_step_ms(x) : SETTLE_MS);
+    stop_target(x, rec);
+}
+
+/* Keep only contract reasons (clause >= 1). */
+static void drop_expectations(json_t *reasons)
+{
+    for (size_t i = json_array_size(reasons); i-- > 0;)
+        if (json_integer_value(json_object_get(json_array_get(reasons, i), "clause")) == 0)
+            json_array_remove(reasons, i);
+}
+
+static void run_steps(run_ctx *x)
+{
+    for (size_t i = 0; i < x->s->nsteps && !x->skipped && !x->verdict.stop; i++) {
+        if (hs_now_ms() >= x->deadline) {
+            hs_reason(x->reasons, 0, (int)i, x->s->steps[i].line,
+                      "scenario timeout (%d ms) reached before this step", x->s->timeout_ms);
+            break;
+        }
+        if (x->o->verbose)
+            fprintf(stderr, "  [%s] step %zu: %s\n", x->s->id, i,
+                    hs_step_kind_name(x->s->steps[i].kind));
+        run_step(x, &x->s->steps[i]);
+        if (x->o->contract_only) {
+            drop_expectations(x->reasons);
+            continue;
+        }
+        /* Later steps of a failed scenario mostly fail as consequences and
+         * each would wait out its ceiling: stop, then judge the contract. */
+        if (json_array_size(x->reasons) > 0)
+            break;
+    }
+}
+
+static void ctx_free(run_ctx *x)
+{
+    for (size_t i = 0; i < x->nclients; i++)
+        hs_client_free(x->clients[i]);
+    free(x->clients);
+    json_decref(x->reasons);
+    json_decref(x->http_statuses);
+    json_decref(x->faults_enabled);
+    json_decref(x->http_log);
+    json_decref(x->health_at_signal);
+    hs_verdict_free(&x->verdict);
+}
+
+static int make_dir(run_ctx *x)
+{
+    char err[256];
+
+    snprintf(x->dir, sizeof(x->dir), "%s/%s", x->o->workdir, x->s->id);
+    return hs_fs_mkdirs(x->dir, err, sizeof(err));
+}
+
+/*
+ * Settings that change how the reference gateway behaves. "echo" is not
+ * one: it only makes the gateway serve /echo, which a conformance case
+ * finds at --url on any other server.
+ */
+static int target_settings(const hs_target_opts *t)
+{
+    return t->startup_delay_ms >= 0 || t->max_message > 0 ||
+           t->ready_queue >= 0 || (t->args && t->args[0]);
+}
+
+static void prepare(run_ctx *x)
+{
+    char err[512];
+    json_t *h;
+
+    if ((x->o->url || x->o->target_cmd) && target_settings(&x->s->target)) {
+        skip(x, "\"target\" settings (max_message, startup_delay_ms, ready_queue, "
+                "args) configure the reference gateway; this target is not it");
+        return;
+    }
+    if (x->s->nposix && x->o->url) {
+        skip(x, "posix_faults need a target the harness starts (libfiu's preload)");
+        return;
+    }
+    if (x->s->nfaults && x->o->url && !x->o->fiu_ctrl) {
+        skip(x, "faults at start need the target's libfiu control: pass --fiu-ctrl PREFIX --pid PID");
+        return;
+    }
+    if (make_dir(x) != 0 || setup_target(x, err, sizeof(err)) != 0) {
+        hs_reason(x->reasons, 0, -1, 0, "target did not start: %s", err);
+        return;
+    }
+    /* Probe once: a target without /health is judged without it. */
+    x->has_health = 1;
+    h = health(x, 2000);
+    x->has_health = h != NULL;
+    if (h && x->s->target.wait_ready && !is_ready(h, NULL)) {
+        json_decref(h);
+        h = health_until(x, is_ready, NULL, remaining(x, 30000));
+    }
+    json_decref(h);
+}
+
+json_t *hs_run_scenario(const hs_scenario *s, const hs_run_opts *o)
+{
+    run_ctx x;
+    hs_record rec;
+    json_t *final = NULL, *settled = NULL, *out;
+    double t0 = hs_now_ms();
+    char *stderr_text = NULL;
+
+    memset(&x, 0, sizeof(x));
+    memset(&rec, 0, sizeof(rec));
+    x.s = s;
+    x.o = o;
+    x.reasons = json_array();
+    x.http_statuses = json_array();
+    x.faults_enabled = json_array();
+    x.http_log = hs_transcript_new();
+    x.deadline = t0 + s->timeout_ms;
+    hs_verdict_init(&x.verdict, s);
+    fill_faults(&x);
+    prepare(&x);
+    if (!json_array_size(x.reasons) && !x.skipped)
+        run_steps(&x);
+    finish(&x, &final, &settled, &rec);
+    if (x.spawned)
+        stderr_text = read_text(x.target.stderr_path);
+    if (!x.skipped && (x.spawned || x.o->url))
+        judge(&x, final, settled, stderr_text, &rec);
+    out = case_json(&x, t0, final, stderr_text);
+    free(stderr_text);
+    json_decref(final);
+    json_decref(settled);
+    ctx_free(&x);
+    return out;
+}

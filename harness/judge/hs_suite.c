@@ -1,0 +1,541 @@
+/*
+ * hs_suite: loading, selection, parallel workers, repeats, known issues.
+ * See hs_suite.h.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/hs_buf.h"
+#include "util/hs_escape.h"
+#include "util/hs_fsutil.h"
+#include "target/hs_proc.h"
+#include "judge/hs_suite.h"
+#include "wire/hs_transcript.h"
+
+/* ---- loading ------------------------------------------------------------ */
+
+typedef struct path_list {
+    char **v;
+    size_t n, cap;
+} path_list;
+
+static void add_path(path_list *l, const char *p)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->v = realloc(l->v, l->cap * sizeof(char *));
+    }
+    l->v[l->n++] = strdup(p);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static int walk(const char *path, path_list *out, char *err, size_t errlen)
+{
+    struct stat st;
+    struct dirent *e;
+    DIR *d;
+
+    if (stat(path, &st) != 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        add_path(out, path);
+        return 0;
+    }
+    d = opendir(path);
+    if (!d) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    while ((e = readdir(d))) {
+        char child[PATH_MAX];
+
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(child, sizeof(child), "%s%s%s", path, ends_with(path, "/") ? "" : "/", e->d_name);
+        if (stat(child, &st) == 0 && S_ISDIR(st.st_mode)) {
+            if (walk(child, out, err, errlen) != 0) {
+                closedir(d);
+                return -1;
+            }
+        } else if (ends_with(e->d_name, ".json") && strcmp(e->d_name, "schema.json") != 0) {
+            add_path(out, child);
+        }
+    }
+    closedir(d);
+    return 0;
+}
+
+static int check_unique(const hs_suite *s, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < s->n; i++)
+        for (size_t j = i + 1; j < s->n; j++)
+            if (strcmp(s->v[i]->id, s->v[j]->id) == 0) {
+                snprintf(err, errlen, "%s: id \"%s\" is also used by %s: ids must be unique",
+                         s->v[j]->file, s->v[j]->id, s->v[i]->file);
+                return -1;
+            }
+    return 0;
+}
+
+int hs_suite_load(const char *const *paths, size_t npaths, hs_suite *out,
+                  char *err, size_t errlen)
+{
+    path_list files = { 0 };
+    int rc = HS_SUITE_OK;
+
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; i < npaths && rc == HS_SUITE_OK; i++) {
+        size_t first = files.n;
+        rc = walk(paths[i], &files, err, errlen);
+        /* Sort within each argument: the order given across them is kept. */
+        if (rc == HS_SUITE_OK)
+            qsort(files.v + first, files.n - first, sizeof(char *), cmp_str);
+    }
+    out->v = calloc(files.n ? files.n : 1, sizeof(hs_scenario *));
+    for (size_t i = 0; i < files.n && rc == HS_SUITE_OK; i++) {
+        if (hs_scenario_load(files.v[i], &out->v[out->n], err, errlen) != HS_SCN_OK)
+            rc = HS_SUITE_ERR;
+        else
+            out->n++;
+    }
+    if (rc == HS_SUITE_OK && files.n == 0) {
+        snprintf(err, errlen, "no scenario files (*.json) found in the given paths");
+        rc = HS_SUITE_ERR;
+    }
+    if (rc == HS_SUITE_OK)
+        rc = check_unique(out, err, errlen);
+    for (size_t i = 0; i < files.n; i++)
+        free(files.v[i]);
+    free(files.v);
+    return rc;
+}
+
+void hs_suite_free(hs_suite *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        hs_scenario_free(s->v[i]);
+    free(s->v);
+    memset(s, 0, sizeof(*s));
+}
+
+static int has_tag(const hs_scenario *s, const char *tag)
+{
+    for (size_t i = 0; s->tags && s->tags[i]; i++)
+        if (strcmp(s->tags[i], tag) == 0)
+            return 1;
+    return 0;
+}
+
+void hs_suite_select(hs_suite *s, const hs_suite_opts *o)
+{
+    size_t kept = 0, seen = 0;
+
+    for (size_t i = 0; i < s->n; i++) {
+        hs_scenario *c = s->v[i];
+        int keep = (!o->filter || fnmatch(o->filter, c->id, 0) == 0) &&
+                   (!o->tag || has_tag(c, o->tag));
+
+        /* Shards split the selected cases round-robin, stable across jobs. */
+        if (keep && o->shard_n > 1)
+            keep = (int)(seen++ % (size_t)o->shard_n) == o->shard_k - 1;
+        if (keep)
+            s->v[kept++] = c;
+        else
+            hs_scenario_free(c);
+    }
+    s->n = kept;
+}
+
+/* ---- repeats ------------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* Fold the runs of one case: passed, failed, skipped, or flaky if both. */
+static json_t *fold_repeats(json_t **runs, int n)
+{
+    json_t *out = NULL, *durs = json_array();
+    double *d = calloc((size_t)n, sizeof(double));
+    int passed = 0, failed = 0;
+
+    for (int i = 0; i < n; i++) {
+        const char *st = json_string_value(json_object_get(runs[i], "status"));
+        d[i] = json_real_value(json_object_get(runs[i], "duration_ms"));
+        json_array_append_new(durs, json_real(d[i]));
+        passed += strcmp(st, "passed") == 0;
+        failed += strcmp(st, "failed") == 0;
+        /* Report the first failing run in full; else the first run. */
+        if (!out && strcmp(st, "failed") == 0)
+            out = runs[i];
+    }
+    out = json_deep_copy(out ? out : runs[0]);
+    qsort(d, (size_t)n, sizeof(double), cmp_double);
+    json_object_set_new(out, "durations_ms", durs);
+    json_object_set_new(out, "duration_ms", json_real(d[n / 2]));
+    if (passed && failed)
+        json_object_set_new(out, "status", json_string("flaky"));
+    free(d);
+    return out;
+}
+
+static json_t *run_case(const hs_scenario *s, const hs_suite_opts *o)
+{
+    int n = o->repeat > 0 ? o->repeat : 1;
+    json_t **runs = calloc((size_t)n, sizeof(json_t *));
+    json_t *out;
+
+    for (int i = 0; i < n; i++)
+        runs[i] = hs_run_scenario(s, &o->run);
+    out = fold_repeats(runs, n);
+    for (int i = 0; i < n; i++)
+        json_decref(runs[i]);
+    free(runs);
+    return out;
+}
+
+/* ---- workers ------------------------------------------------------------- */
+
+typedef struct worker {
+    pid_t pid;
+    size_t index;
+    double ceiling;            /* hs_now_ms() after which it is killed */
+} worker;
+
+static void result_path(const hs_suite_opts *o, size_t i, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/case-%zu.json", o->run.workdir, i);
+}
+
+/* In the worker: run, write the case where the parent will read it, exit. */
+static void worker_main(const hs_scenario *s, const hs_suite_opts *o, size_t i)
+{
+    char path[PATH_MAX], err[256];
+    json_t *c;
+    char *text;
+
+    setpgid(0, 0);
+    /* If the harness is SIGKILLed, its workers follow (and their targets
+     * follow them the same way). */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() == 1)
+        _exit(4);
+    hs_proc_install_handlers();
+    c = run_case(s, o);
+    text = json_dumps(c, JSON_COMPACT);
+    result_path(o, i, path, sizeof(path));
+    if (!text || hs_fs_write_atomic(path, text, strlen(text), err, sizeof(err)) != 0)
+        _exit(3);
+    _exit(0);
+}
+
+static json_t *lost_case(const hs_scenario *s, const char *why)
+{
+    json_t *reasons = json_array();
+    json_t *tags = json_array();
+
+    for (size_t i = 0; s->tags && s->tags[i]; i++)
+        json_array_append_new(tags, json_string(s->tags[i]));
+    json_array_append_new(reasons, json_pack("{s:i,s:n,s:n,s:s}", "clause", 0, "step",
+                                             "line", "message", why));
+    return json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:f,s:[],s:o,s:{},s:s,s:{},s:s}",
+                     "id", s->id, "title", s->title, "file", s->file, "suite", "scenarios",
+                     "seed", s->seed ? json_string(s->seed) : json_null(), "tags", tags,
+                     "status", "failed", "duration_ms", 0.0, "durations_ms",
+                     "reasons", reasons, "transcript", "log_excerpt", "", "faults",
+                     "repro", "");
+}
+
+static json_t *collect(const hs_suite *s, const hs_suite_opts *o, size_t i, int status)
+{
+    char path[PATH_MAX], err[256], why[300];
+    char *text = NULL;
+    size_t n;
+    json_t *j;
+
+    result_path(o, i, path, sizeof(path));
+    if (hs_fs_read_file(path, &text, &n, err, sizeof(err)) == 0) {
+        j = json_loadb(text, n, 0, NULL);
+        free(text);
+        unlink(path);
+        if (j)
+            return j;
+    }
+    if (WIFSIGNALED(status))
+        snprintf(why, sizeof(why), "the harness worker was killed by signal %d "
+                 "(scenario ceiling reached, or a crash)", WTERMSIG(status));
+    else
+        snprintf(why, sizeof(why), "the harness worker ended with status %d and no result",
+                 WEXITSTATUS(status));
+    return lost_case(s->v[i], why);
+}
+
+static int is_failure(const json_t *c)
+{
+    const char *st = json_string_value(json_object_get(c, "status"));
+
+    return strcmp(st, "failed") == 0 || strcmp(st, "flaky") == 0 || strcmp(st, "xpassed") == 0;
+}
+
+void hs_suite_print_failure(const json_t *c)
+{
+    hs_buf b = HS_BUF_INIT;
+    const char *st = json_string_value(json_object_get(c, "status"));
+    json_t *r;
+    size_t i;
+
+    if (!is_failure(c))
+        return;
+    hs_buf_printf(&b, "%s ", strcmp(st, "flaky") == 0 ? "FLAKY" :
+                             strcmp(st, "xpassed") == 0 ? "XPASS" : "FAIL ");
+    hs_escape_str(hs_escape_term, json_string_value(json_object_get(c, "id")), &b);
+    hs_buf_puts(&b, "\n");
+    json_array_foreach(json_object_get(c, "reasons"), i, r) {
+        hs_buf_puts(&b, "      ");
+        hs_escape_str(hs_escape_term, json_string_value(json_object_get(r, "message")), &b);
+        hs_buf_puts(&b, "\n");
+    }
+    hs_buf_puts(&b, "      repro: ");
+    hs_escape_str(hs_escape_term, json_string_value(json_object_get(c, "repro")), &b);
+    hs_buf_puts(&b, "\n");
+    fputs(b.p ? b.p : "", stderr);
+    hs_buf_free(&b);
+}
+
+/* --verbose: the wire log of a finished case, one escaped line per entry. */
+static void print_transcript(const json_t *c)
+{
+    const char *conn;
+    json_t *t, *e;
+    size_t i;
+
+    json_object_foreach(json_object_get(c, "transcript"), conn, t)
+        json_array_foreach(t, i, e) {
+            hs_buf b = HS_BUF_INIT;
+            const char *op = json_string_value(json_object_get(e, "op"));
+
+            hs_buf_puts(&b, "  ");
+            hs_escape_str(hs_escape_term, json_string_value(json_object_get(c, "id")), &b);
+            hs_buf_puts(&b, " ");
+            hs_escape_str(hs_escape_term, conn, &b);
+            hs_buf_printf(&b, " %9.3f %-4s %-9s", json_number_value(json_object_get(e, "t_ms")),
+                          json_string_value(json_object_get(e, "dir")),
+                          json_string_value(json_object_get(e, "what")));
+            if (op)
+                hs_buf_printf(&b, " %s fin=%d rsv=%lld len=%lld", op,
+                              json_is_true(json_object_get(e, "fin")),
+                              (long long)json_integer_value(json_object_get(e, "rsv")),
+                              (long long)json_integer_value(json_object_get(e, "len")));
+            hs_buf_puts(&b, " ");
+            hs_escape_json(hs_escape_term, json_object_get(e, "text"), &b);
+            fprintf(stderr, "%s\n", b.p ? b.p : "");
+            hs_buf_free(&b);
+        }
+}
+
+static void progress(const hs_suite_opts *o, size_t done, size_t total, size_t failed)
+{
+    if (!o->progress)
+        return;
+    fprintf(stderr, "\r\033[K[%zu/%zu] %zu failed", done, total, failed);
+    if (done == total)
+        fputs("\r\033[K", stderr);
+}
+
+static int spawn(const hs_suite *s, const hs_suite_opts *o, size_t i, worker *w)
+{
+    pid_t pid;
+
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0)
+        worker_main(s->v[i], o, i);
+    setpgid(pid, pid);
+    hs_proc_register(pid);
+    w->pid = pid;
+    w->index = i;
+    w->ceiling = hs_now_ms() + (double)s->v[i]->timeout_ms * (o->repeat > 0 ? o->repeat : 1)
+                 + 15000;
+    return 0;
+}
+
+/* Wait for a worker to end, or kill those past their ceiling. */
+static int reap(worker *ws, int nw, int *status)
+{
+    sigset_t set;
+    struct timespec ts = { 0, 50 * 1000 * 1000 };
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    for (;;) {
+        for (int k = 0; k < nw; k++) {
+            if (ws[k].pid && waitpid(ws[k].pid, status, WNOHANG) == ws[k].pid)
+                return k;
+            if (ws[k].pid && hs_now_ms() > ws[k].ceiling)
+                kill(-ws[k].pid, SIGKILL);
+        }
+        sigtimedwait(&set, NULL, &ts);
+    }
+}
+
+json_t *hs_suite_run(const hs_suite *s, const hs_suite_opts *o)
+{
+    int jobs = o->jobs > 0 ? o->jobs : 1, running = 0;
+    worker *ws = calloc((size_t)jobs, sizeof(worker));
+    json_t **done = calloc(s->n ? s->n : 1, sizeof(json_t *));
+    json_t *cases = json_array();
+    size_t next = 0, finished = 0, failed = 0;
+    sigset_t set, old;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &set, &old);
+    while (finished < s->n) {
+        for (int k = 0; k < jobs && next < s->n; k++)
+            if (!ws[k].pid && spawn(s, o, next, &ws[k]) == 0) {
+                next++;
+                running++;
+            }
+        {
+            int status = 0, k = reap(ws, jobs, &status);
+            size_t i = ws[k].index;
+
+            hs_proc_unregister(ws[k].pid);
+            ws[k].pid = 0;
+            running--;
+            done[i] = collect(s, o, i, status);
+            hs_known_apply(done[i], o->known, o->target_name);
+            failed += is_failure(done[i]);
+            finished++;
+            progress(o, finished, s->n, failed);
+            if (o->run.verbose)
+                print_transcript(done[i]);
+            hs_suite_print_failure(done[i]);
+        }
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    for (size_t i = 0; i < s->n; i++)
+        json_array_append_new(cases, done[i]);
+    free(done);
+    free(ws);
+    return cases;
+}
+
+/* ---- totals and known issues ------------------------------------------- */
+
+json_t *hs_suite_totals(const json_t *cases)
+{
+    static const char *const names[] = { "passed", "failed", "skipped", "xfailed",
+                                         "xpassed", "flaky" };
+    json_t *t = json_object(), *c;
+    size_t i;
+
+    for (size_t k = 0; k < 6; k++)
+        json_object_set_new(t, names[k], json_integer(0));
+    json_array_foreach((json_t *)cases, i, c) {
+        const char *st = json_string_value(json_object_get(c, "status"));
+        json_t *v = st ? json_object_get(t, st) : NULL;
+        if (v)
+            json_integer_set(v, json_integer_value(v) + 1);
+    }
+    return t;
+}
+
+static const char *known_reason(const json_t *list, const char *id, const char *target)
+{
+    json_t *k;
+    size_t i;
+
+    json_array_foreach((json_t *)list, i, k) {
+        const char *t = json_string_value(json_object_get(k, "target"));
+        const char *c = json_string_value(json_object_get(k, "case"));
+
+        if (t && c && (strcmp(t, "*") == 0 || strcmp(t, target) == 0) &&
+            fnmatch(c, id, 0) == 0)
+            return json_string_value(json_object_get(k, "reason"));
+    }
+    return NULL;
+}
+
+static int check_known(const json_t *list, const char *path, char *err, size_t errlen)
+{
+    json_t *k;
+    size_t i;
+
+    if (!json_is_array(list)) {
+        snprintf(err, errlen, "%s: expected {\"known_issues\": [{\"target\", \"case\", "
+                 "\"reason\"}, ...]}", path);
+        return -1;
+    }
+    json_array_foreach((json_t *)list, i, k)
+        if (!json_is_string(json_object_get(k, "target")) ||
+            !json_is_string(json_object_get(k, "case")) ||
+            !json_is_string(json_object_get(k, "reason")) || json_object_size(k) != 3) {
+            snprintf(err, errlen, "%s: known_issues[%zu]: needs exactly \"target\", \"case\" "
+                     "and \"reason\", all strings", path, i);
+            return -1;
+        }
+    return 0;
+}
+
+json_t *hs_known_load(const char *path, char *err, size_t errlen)
+{
+    json_error_t je;
+    json_t *doc, *list;
+
+    if (!path || access(path, F_OK) != 0)
+        return json_array();
+    doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!doc) {
+        snprintf(err, errlen, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+        return NULL;
+    }
+    list = json_incref(json_object_get(doc, "known_issues"));
+    json_decref(doc);
+    if (check_known(list, path, err, errlen) != 0) {
+        json_decref(list);
+        return NULL;
+    }
+    return list;
+}
+
+void hs_known_apply(json_t *c, const json_t *list, const char *target)
+{
+    const char *st = json_string_value(json_object_get(c, "status"));
+    const char *why = known_reason(list, json_string_value(json_object_get(c, "id")), target);
+
+    if (!why || (strcmp(st, "failed") != 0 && strcmp(st, "passed") != 0))
+        return;
+    json_object_set_new(c, "known_issue", json_string(why));
+    json_object_set_new(c, "status", json_string(strcmp(st, "failed") == 0 ? "xfailed"
+                                                                           : "xpassed"));
+}

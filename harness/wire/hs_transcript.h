@@ -1,0 +1,69 @@
+/*
+ * hs_transcript: a timestamped record of what crossed the wire, as a jansson
+ * array, shown in results.json and the HTML report.
+ *
+ * Each entry is an object:
+ *   "t_ms"  milliseconds since the run's clock origin (hs_now_ms)
+ *   "dir"   "sent", "recv" or "note"
+ *   "what"  "handshake", "frame", "raw" or "note"
+ * frames add "opcode", "op", "fin", "rsv", "masked", "len", "hex" and "text"
+ * (the first HS_TRANSCRIPT_PREVIEW payload bytes), "truncated" when the
+ * payload is longer, and for close frames "close_code" and "close_reason"
+ * (or "close_malformed" for a one-byte payload); sent frames whose header
+ * lies add "declared_len", forced length forms add "len_form", chopped
+ * writes add "chop". Handshakes carry the request or response head in
+ * "text"; raw bytes carry "hex" (and "len", "truncated"); notes carry "text".
+ *
+ * Peer bytes are untrusted: every string stored here is valid UTF-8 (jansson
+ * refuses anything else), with invalid sequences replaced by U+FFFD.
+ * A transcript holds at most HS_TRANSCRIPT_MAX entries, then one note
+ * "transcript truncated", so a flood stays bounded. Every function accepts a
+ * NULL transcript and then does nothing.
+ */
+#ifndef HS_TRANSCRIPT_H
+#define HS_TRANSCRIPT_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#include "wire/hs_frame.h"
+
+#define HS_TRANSCRIPT_MAX 2000
+#define HS_TRANSCRIPT_PREVIEW 256
+
+/* Milliseconds on a monotonic clock since the origin. The first call sets
+ * the origin unless hs_clock_reset was called before. Thread-safe. */
+double hs_now_ms(void);
+
+/* Make "now" the origin: call once when a run starts. */
+void hs_clock_reset(void);
+
+json_t *hs_transcript_new(void);
+
+/* A decoded frame; dir is "sent" or "recv". */
+void hs_transcript_frame(json_t *t, const char *dir, const hs_frame *f);
+
+/* A frame we send, as specified (declared length, length form, chop). */
+void hs_transcript_spec(json_t *t, const hs_frame_spec *s, size_t chop);
+
+/* An HTTP request or response head. */
+void hs_transcript_handshake(json_t *t, const char *dir,
+                             const unsigned char *head, size_t n);
+
+/* Bytes that are not (or not yet) frames. */
+void hs_transcript_raw(json_t *t, const char *dir, const unsigned char *b,
+                       size_t n);
+
+/* A remark of ours, printf-style. */
+void hs_transcript_note(json_t *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Copy n bytes as a NUL-terminated, valid UTF-8 string that is safe to show:
+ * invalid sequences and control characters (C0 other than tab, CR and LF,
+ * DEL, C1) become U+FFFD, so NUL cannot cut the string short and terminal
+ * escapes cannot reach a screen. malloc'd; NULL only when memory runs out.
+ */
+char *hs_text_sanitize(const unsigned char *p, size_t n);
+
+#endif
