@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "wire/hs_frame.h"
+#include "util/hs_utf8.h"
 
 static void violation(const char *what)
 {

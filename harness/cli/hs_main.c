@@ -12,7 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/hs_cli.h"
 #include "util/hs_args.h"
+#include "util/hs_argv.h"
+#include "wire/hs_url.h"
 #include "util/hs_escape.h"
 #include "util/hs_fsutil.h"
 #include "target/hs_proc.h"
@@ -20,9 +23,10 @@
 #include "load/hs_soak.h"
 #include "load/hs_torture.h"
 #include "output/hs_results.h"
+#include "judge/hs_known.h"
 #include "judge/hs_suite.h"
-#include "wire/hs_transcript.h"
 #include "judge/hs_verdict.h"
+#include "util/hs_clock.h"
 
 #define EXIT_PASS 0
 #define EXIT_FAIL 1
@@ -182,20 +186,18 @@ static int check_target(const hs_cli *c)
         fprintf(stderr, "harness: --url and --target-cmd exclude each other\n");
         return -1;
     }
-    if (r->url && hs_parse_ws_url(r->url, host, sizeof(host), &port, path, sizeof(path)) != 0) {
+    if (r->url && hs_url_parse_ws(r->url, host, sizeof(host), &port, path, sizeof(path)) != 0) {
         fprintf(stderr, "harness: --url %s: expected ws://HOST:PORT/PATH, e.g. "
                 "ws://127.0.0.1:8080/ws\n", r->url);
         return -1;
     }
     if (r->target_cmd)
-        words = hs_split_command(r->target_cmd, err, sizeof(err));
+        words = hs_argv_split("--target-cmd", r->target_cmd, err, sizeof(err));
     if (r->target_cmd && !words) {
         fprintf(stderr, "harness: %s\n", err);
         return -1;
     }
-    for (size_t i = 0; words && words[i]; i++)
-        free(words[i]);
-    free(words);
+    hs_argv_free(words);
     if ((r->fiu_ctrl || r->pid) && !(r->fiu_ctrl && r->pid && r->url)) {
         fprintf(stderr, "harness: --fiu-ctrl and --pid go together, with --url\n");
         return -1;
@@ -507,11 +509,11 @@ int main(int argc, char **argv)
 
     memset(&c, 0, sizeof(c));
     if (argc > 1 && strcmp(argv[1], "report") == 0)
-        return hs_report_main(argc - 1, argv + 1);
+        return hs_cli_report(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "soak") == 0)
-        return hs_soak_main(argc - 1, argv + 1);
+        return hs_cli_soak(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "--torture") == 0)
-        return hs_torture_main(argc - 1, argv + 1);
+        return hs_cli_torture(argc - 1, argv + 1);
     if (parse_cli(argc, argv, &c) != 0)
         return EXIT_USAGE;
     if (hs_suite_load(c.paths, c.npaths, &s, err, sizeof(err)) != HS_SUITE_OK) {

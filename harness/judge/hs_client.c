@@ -8,6 +8,7 @@
 #include "judge/hs_client.h"
 #include "scenario/hs_match.h"
 #include "wire/hs_transcript.h"
+#include "util/hs_clock.h"
 
 hs_client *hs_client_new(const char *name)
 {

@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 
 #include "judge/hs_contract.h"
-#include "wire/hs_transcript.h"
+#include "util/hs_escape.h"
 
 void hs_reason(json_t *reasons, int clause, int step, int line, const char *fmt, ...)
 {
@@ -21,7 +21,7 @@ void hs_reason(json_t *reasons, int clause, int step, int line, const char *fmt,
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     /* Messages quote peer bytes: keep them valid UTF-8 for the results. */
-    clean = hs_text_sanitize((const unsigned char *)msg, strlen(msg));
+    clean = hs_escape_sanitize((const unsigned char *)msg, strlen(msg));
     json_array_append_new(reasons, json_pack("{s:i,s:o,s:o,s:s}", "clause", clause,
                                              "step", step >= 0 ? json_integer(step) : json_null(),
                                              "line", line > 0 ? json_integer(line) : json_null(),

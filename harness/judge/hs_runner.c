@@ -24,12 +24,16 @@
 #include "wire/hs_http.h"
 #include "scenario/hs_match.h"
 #include "judge/hs_runner.h"
+#include "target/hs_launch.h"
 #include "target/hs_target.h"
 #include "wire/hs_token.h"
 #include "wire/hs_transcript.h"
 #include "judge/hs_verdict.h"
+#include "util/hs_clock.h"
+#include "util/hs_escape.h"
+#include "util/hs_argv.h"
+#include "wire/hs_url.h"
 
-#define FIU_LIB "/usr/lib/fiu"
 #define SETTLE_MS 3000          /* ceiling for counts to return to baseline */
 #define STOP_MS 3000            /* ceiling for a clean SIGTERM exit */
 
@@ -84,29 +88,6 @@ static void skip(run_ctx *x, const char *why)
 {
     x->skipped = 1;
     snprintf(x->skip_reason, sizeof(x->skip_reason), "%s", why);
-}
-
-int hs_parse_ws_url(const char *url, char *host, size_t hostlen, int *port,
-                    char *path, size_t pathlen)
-{
-    const char *p, *colon, *slash;
-    long n;
-    char *end;
-
-    if (strncmp(url, "ws://", 5) != 0)
-        return -1;
-    p = url + 5;
-    slash = strchr(p, '/');
-    colon = strchr(p, ':');
-    if (!colon || (slash && colon > slash) || (size_t)(colon - p) >= hostlen || colon == p)
-        return -1;
-    n = strtol(colon + 1, &end, 10);
-    if (end == colon + 1 || n < 1 || n > 65535 || (*end && *end != '/'))
-        return -1;
-    snprintf(host, hostlen, "%.*s", (int)(colon - p), p);
-    *port = (int)n;
-    snprintf(path, pathlen, "%s", *end ? end : "/");
-    return 0;
 }
 
 /* ---- HTTP and /health ------------------------------------------------ */
@@ -181,20 +162,6 @@ static int matches(const json_t *h, const void *m)
 
 /* ---- the target ------------------------------------------------------ */
 
-static void add_arg(char ***argv, size_t *n, const char *a)
-{
-    *argv = realloc(*argv, (*n + 2) * sizeof(char *));
-    (*argv)[(*n)++] = strdup(a);
-    (*argv)[*n] = NULL;
-}
-
-static void free_argv(char **argv)
-{
-    for (size_t i = 0; argv && argv[i]; i++)
-        free(argv[i]);
-    free(argv);
-}
-
 static const char *fault_mode_arg(const hs_fault *f, char *buf, size_t len)
 {
     switch (f->mode) {
@@ -207,94 +174,40 @@ static const char *fault_mode_arg(const hs_fault *f, char *buf, size_t len)
     return buf;
 }
 
-static char **gateway_argv(run_ctx *x)
+/* The reference gateway's flags for this case, beyond what hs_launch adds. */
+static char **gateway_args(run_ctx *x)
 {
     const hs_target_opts *t = &x->s->target;
     char **argv = NULL, buf[256];
     size_t n = 0;
 
-    add_arg(&argv, &n, x->o->gateway);
-    add_arg(&argv, &n, "--port");
-    add_arg(&argv, &n, "0");
-    add_arg(&argv, &n, "--port-file");
-    add_arg(&argv, &n, "{port_file}");
-    add_arg(&argv, &n, "--fiu-ctrl");
-    add_arg(&argv, &n, x->fiu_prefix);
-    snprintf(buf, sizeof(buf), "%lu", x->o->seed);
-    add_arg(&argv, &n, "--seed");
-    add_arg(&argv, &n, buf);
     if (t->echo)
-        add_arg(&argv, &n, "--echo");
+        hs_argv_add(&argv, &n, "--echo");
     if (t->startup_delay_ms >= 0) {
         snprintf(buf, sizeof(buf), "%d", t->startup_delay_ms);
-        add_arg(&argv, &n, "--startup-delay-ms");
-        add_arg(&argv, &n, buf);
+        hs_argv_add(&argv, &n, "--startup-delay-ms");
+        hs_argv_add(&argv, &n, buf);
     }
     if (t->max_message > 0) {
         snprintf(buf, sizeof(buf), "%ld", t->max_message);
-        add_arg(&argv, &n, "--max-message");
-        add_arg(&argv, &n, buf);
+        hs_argv_add(&argv, &n, "--max-message");
+        hs_argv_add(&argv, &n, buf);
     }
     if (t->ready_queue >= 0) {
         snprintf(buf, sizeof(buf), "%d", t->ready_queue);
-        add_arg(&argv, &n, "--ready-queue");
-        add_arg(&argv, &n, buf);
+        hs_argv_add(&argv, &n, "--ready-queue");
+        hs_argv_add(&argv, &n, buf);
     }
     for (size_t i = 0; i < x->s->nfaults; i++) {
-        add_arg(&argv, &n, "--fault");
-        add_arg(&argv, &n, fault_mode_arg(&x->s->faults[i], buf, sizeof(buf)));
+        hs_argv_add(&argv, &n, "--fault");
+        hs_argv_add(&argv, &n, fault_mode_arg(&x->s->faults[i], buf, sizeof(buf)));
     }
     for (size_t i = 0; i < x->o->nextra; i++) {
-        add_arg(&argv, &n, "--fault");
-        add_arg(&argv, &n, fault_mode_arg(&x->o->extra_faults[i], buf, sizeof(buf)));
+        hs_argv_add(&argv, &n, "--fault");
+        hs_argv_add(&argv, &n, fault_mode_arg(&x->o->extra_faults[i], buf, sizeof(buf)));
     }
     for (size_t i = 0; t->args && t->args[i]; i++)
-        add_arg(&argv, &n, t->args[i]);
-    return argv;
-}
-
-/*
- * Split a command line into words: blanks separate, '...' and "..." quote,
- * a backslash escapes the next character. Nothing is expanded or run.
- */
-char **hs_split_command(const char *cmd, char *err, size_t errlen)
-{
-    char **argv = NULL, *word = malloc(strlen(cmd) + 1);
-    size_t n = 0, w = 0;
-    int in_word = 0;
-    char quote = 0;
-
-    for (const char *p = cmd; word && *p; p++) {
-        if (quote && *p == quote) {
-            quote = 0;
-        } else if (!quote && (*p == '\'' || *p == '"')) {
-            quote = *p;
-            in_word = 1;
-        } else if (*p == '\\' && quote != '\'' && p[1]) {
-            word[w++] = *++p;
-            in_word = 1;
-        } else if (!quote && (*p == ' ' || *p == '\t')) {
-            if (in_word) {
-                word[w] = '\0';
-                add_arg(&argv, &n, word);
-            }
-            w = 0;
-            in_word = 0;
-        } else {
-            word[w++] = *p;
-            in_word = 1;
-        }
-    }
-    if (word && in_word && !quote) {
-        word[w] = '\0';
-        add_arg(&argv, &n, word);
-    }
-    free(word);
-    if (quote || n == 0) {
-        snprintf(err, errlen, "--target-cmd %s", quote ? "has an unbalanced quote" : "is empty");
-        free_argv(argv);
-        return NULL;
-    }
+        hs_argv_add(&argv, &n, t->args[i]);
     return argv;
 }
 
@@ -324,26 +237,6 @@ static int remote_fault(run_ctx *x, const hs_fault *f, int enable, int timeout_m
     return hs_faultctl_enable(x->fiu_prefix, x->fiu_pid, &ff, timeout_ms, err, errlen);
 }
 
-/* --target-cmd's words, with {fiu_ctrl} replaced by this case's FIFO prefix. */
-static char **command_argv(run_ctx *x, char *err, size_t errlen)
-{
-    char **argv = hs_split_command(x->o->target_cmd, err, errlen);
-
-    for (size_t i = 0; argv && argv[i]; i++) {
-        char *at = strstr(argv[i], "{fiu_ctrl}");
-        char *word = NULL;
-
-        if (!at)
-            continue;
-        if (asprintf(&word, "%.*s%s%s", (int)(at - argv[i]), argv[i], x->fiu_prefix,
-                     at + strlen("{fiu_ctrl}")) < 0)
-            continue;
-        free(argv[i]);
-        argv[i] = word;
-    }
-    return argv;
-}
-
 /*
  * A --target-cmd target gets its start faults through libfiu's remote
  * control, right after it listens ({fiu_ctrl} tells where). Without it, or
@@ -370,89 +263,37 @@ static int remote_start_faults(run_ctx *x, char *err, size_t errlen)
     return 0;
 }
 
-/* libfiu's POSIX preload: explicit probability and errno (NOTES.md). */
-static char *posix_enable(const hs_scenario *s)
+/* The scenario's POSIX faults as hs_launch takes them; NULL when none. */
+static hs_launch_posix *launch_posix(const hs_scenario *s)
 {
-    char *out = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&out, &len);
+    hs_launch_posix *p = s->nposix ? calloc(s->nposix, sizeof(*p)) : NULL;
 
-    for (size_t i = 0; f && i < s->nposix; i++)
-        fprintf(f, "%senable_random name=%s,probability=%g,failnum=1,failinfo=%d",
-                i ? "\n" : "", s->posix_faults[i].name, s->posix_faults[i].probability,
-                s->posix_faults[i].err);
-    if (f)
-        fclose(f);
-    return out;
-}
-
-/*
- * Ask the kernel for a free port, then let it go for the target to bind.
- * Another process could take it in between; the target then fails to start
- * with a clear error, and --target-cmd with {port_file} avoids the race.
- */
-static int free_port(void)
-{
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = 0;
-
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
+    for (size_t i = 0; p && i < s->nposix; i++)
+        p[i] = (hs_launch_posix){ s->posix_faults[i].name, s->posix_faults[i].probability,
+                                  s->posix_faults[i].err };
+    return p;
 }
 
 static int start_target(run_ctx *x, char *err, size_t errlen)
 {
-    char port_file[PATH_MAX + 16], stderr_path[PATH_MAX + 64], secret_env[200];
-    char seed_env[64], *fiu_env = NULL, *preload = NULL, *env[5] = { NULL };
-    hs_target_spec spec;
-    char **argv;
-    int rc, ne = 0;
+    char stderr_path[PATH_MAX + 64];
+    char **args = x->o->target_cmd ? NULL : gateway_args(x);
+    hs_launch l = { .gateway = x->o->gateway, .cmd = x->o->target_cmd, .gateway_args = args,
+                    .dir = x->dir, .stderr_path = stderr_path, .secret = x->secret,
+                    .seed = x->o->seed, .fiu_ctrl = x->fiu_prefix,
+                    .posix = launch_posix(x->s), .nposix = x->s->nposix,
+                    .preload_first = x->o->preload_first,
+                    .ready_timeout_ms = remaining(x, 10000) };
+    int rc;
 
-    snprintf(port_file, sizeof(port_file), "%s/port", x->dir);
     if (x->o->logdir)
         snprintf(stderr_path, sizeof(stderr_path), "%s/%s.log", x->o->logdir, x->s->id);
     else
         snprintf(stderr_path, sizeof(stderr_path), "%s/stderr.log", x->dir);
-    argv = x->o->target_cmd ? command_argv(x, err, errlen) : gateway_argv(x);
-    if (!argv)
-        return -1;
-    snprintf(secret_env, sizeof(secret_env), "GATEWAY_JWT_SECRET=%s", x->secret);
-    snprintf(seed_env, sizeof(seed_env), "FIU_PRNG_SEED=%lu", x->o->seed);
-    env[ne++] = secret_env;
-    env[ne++] = seed_env;
-    if (x->s->nposix) {
-        char *cmds = posix_enable(x->s);
-        if (cmds && asprintf(&fiu_env, "FIU_ENABLE=%s", cmds) > 0)
-            env[ne++] = fiu_env;
-        free(cmds);
-    }
-    memset(&spec, 0, sizeof(spec));
-    spec.argv = argv;
-    spec.env = env;
-    spec.stderr_path = stderr_path;
-    spec.port_file = port_file;
-    /* A command that takes {port} but writes no port file gets a free one. */
-    if (x->o->target_cmd && !strstr(x->o->target_cmd, "{port_file}")) {
-        spec.port_file = NULL;
-        spec.port = free_port();
-    }
-    spec.ready_timeout_ms = remaining(x, 10000);
-    if (x->s->nposix &&
-        asprintf(&preload, "%s%s" FIU_LIB "/fiu_run_preload.so " FIU_LIB "/fiu_posix_preload.so",
-                 x->o->preload_first ? x->o->preload_first : "",
-                 x->o->preload_first ? " " : "") < 0)
-        preload = NULL;
-    spec.preload = preload;
-    rc = hs_target_start(&spec, &x->target, err, errlen);
-    free(preload);
-    free_argv(argv);
-    free(fiu_env);
-    if (rc != HS_TARGET_OK)
+    rc = hs_launch_start(&l, &x->target, err, errlen);
+    hs_argv_free(args);
+    free((void *)l.posix);
+    if (rc != 0)
         return -1;
     x->spawned = 1;
     x->port = x->target.port;
@@ -463,7 +304,7 @@ static int start_target(run_ctx *x, char *err, size_t errlen)
 static int setup_target(run_ctx *x, char *err, size_t errlen)
 {
     if (x->o->url) {
-        if (hs_parse_ws_url(x->o->url, x->host, sizeof(x->host), &x->port,
+        if (hs_url_parse_ws(x->o->url, x->host, sizeof(x->host), &x->port,
                             x->url_path, sizeof(x->url_path)) != 0) {
             snprintf(err, errlen, "--url %s: expected ws://HOST:PORT/PATH", x->o->url);
             return -1;
@@ -1161,7 +1002,7 @@ static json_t *log_excerpt(const char *text, int lines)
     }
     if (*p == '\n')
         p++;
-    clean = hs_text_sanitize((const unsigned char *)p, strlen(p));
+    clean = hs_escape_sanitize((const unsigned char *)p, strlen(p));
     j = json_string(clean ? clean : "");
     free(clean);
     return j;

@@ -40,11 +40,4 @@ typedef struct hs_run_opts {
  */
 json_t *hs_run_scenario(const hs_scenario *s, const hs_run_opts *o);
 
-/* Split --target-cmd into a NULL-terminated argv (quotes, no expansion). */
-char **hs_split_command(const char *cmd, char *err, size_t errlen);
-
-/* Parse ws://HOST:PORT/PATH. 0 on success. */
-int hs_parse_ws_url(const char *url, char *host, size_t hostlen, int *port,
-                    char *path, size_t pathlen);
-
 #endif

@@ -1,7 +1,7 @@
 /*
  * hs_suite: a whole run. Finds and loads scenario files (every one before
  * anything runs), selects (filter, tag, shard), runs them in parallel
- * worker processes with repeats, applies known issues, and builds the
+ * worker processes with repeats, applies known issues (hs_known), and builds the
  * results document.
  */
 #ifndef HS_SUITE_H
@@ -56,14 +56,5 @@ void hs_suite_print_failure(const json_t *c);
 
 /* {"passed": N, ...} for a cases array. */
 json_t *hs_suite_totals(const json_t *cases);
-
-/*
- * Load fixtures/known-issues.json ({"known_issues": [{"target", "case",
- * "reason"}]}). A missing file gives an empty list; a bad one NULL and err.
- */
-json_t *hs_known_load(const char *path, char *err, size_t errlen);
-
-/* An expected failure becomes xfailed, an unexpected pass xpassed. */
-void hs_known_apply(json_t *c, const json_t *list, const char *target);
 
 #endif

@@ -11,6 +11,8 @@
 
 #include "judge/hs_contract.h"
 #include "wire/hs_transcript.h"
+#include "util/hs_clock.h"
+#include "util/hs_escape.h"
 
 #define WHAT_MAX 600
 #define PREVIEW_BYTES 16       /* bytes of a message shown in hex */
@@ -62,7 +64,7 @@ static void note(hs_verdict *v, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    clean = hs_text_sanitize((const unsigned char *)msg, strlen(msg));
+    clean = hs_escape_sanitize((const unsigned char *)msg, strlen(msg));
     json_array_append_new(v->notes, json_string(clean ? clean : "?"));
     free(clean);
 }

@@ -45,10 +45,11 @@
 #include "judge/hs_runner.h"
 #include "scenario/hs_scenario.h"
 #include "load/hs_soak.h"
+#include "target/hs_launch.h"
 #include "target/hs_target.h"
 #include "wire/hs_token.h"
-#include "wire/hs_transcript.h"
 #include "wire/hs_wsconn.h"
+#include "util/hs_clock.h"
 
 typedef struct bench_opts {
     const char *gateway, *nofiu, *nopoints, *harness, *out;
@@ -88,11 +89,9 @@ typedef struct floor_ms {
 /* Spawn, one handshake, one close, stop: what no scenario can go below. */
 static int floor_once(const bench_opts *b, floor_ms *m, char *err, size_t errlen)
 {
-    char port_file[PATH_MAX + 8], secret[33], env_secret[64], auth[8192];
-    char *argv[] = { (char *)b->gateway, "--port", "0", "--port-file", "{port_file}", NULL };
-    char *env[] = { env_secret, NULL };
+    char secret[33], auth[8192];
     const char *headers[] = { auth, NULL };
-    hs_target_spec spec = { .argv = argv, .env = env, .port_file = port_file };
+    hs_launch l = { .gateway = b->gateway, .dir = b->work, .secret = secret, .seed = 1 };
     hs_ws_opts wo = { .host = "127.0.0.1", .path = "/ws", .extra_headers = headers,
                       .timeout_ms = 5000 };
     hs_ws_handshake hs = { 0 };
@@ -102,12 +101,10 @@ static int floor_once(const bench_opts *b, floor_ms *m, char *err, size_t errlen
     double t0 = hs_now_ms(), t1, t2, t3;
 
     hs_token_secret(secret);
-    snprintf(port_file, sizeof(port_file), "%s/port", b->work);
-    snprintf(env_secret, sizeof(env_secret), "GATEWAY_JWT_SECRET=%s", secret);
     tok = hs_token_make("valid", "bench", secret, err, errlen);
     snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok ? tok : "");
     free(tok);
-    if (hs_target_start(&spec, &t, err, errlen) != HS_TARGET_OK)
+    if (hs_launch_start(&l, &t, err, errlen) != 0)
         return -1;
     t1 = hs_now_ms();
     wo.port = t.port;
@@ -119,7 +116,6 @@ static int floor_once(const bench_opts *b, floor_ms *m, char *err, size_t errlen
     hs_ws_free(c);
     hs_ws_handshake_free(&hs);
     hs_target_stop(&t, 5000, NULL, err, errlen);
-    unlink(port_file);
     *m = (floor_ms){ t1 - t0, t2 - t1, t3 - t2, hs_now_ms() - t3, hs_now_ms() - t0 };
     return c ? 0 : -1;
 }

@@ -30,13 +30,13 @@
 #include "target/hs_proc.h"
 #include "load/hs_soak.h"
 #include "load/hs_soakcheck.h"
+#include "target/hs_launch.h"
 #include "target/hs_target.h"
+#include "util/hs_argv.h"
 #include "wire/hs_token.h"
-#include "wire/hs_transcript.h"
 #include "wire/hs_wsconn.h"
+#include "util/hs_clock.h"
 
-#define FIU_LIB "/usr/lib/fiu"
-#define MAX_WINDOW 16
 #define MAX_HEAD 16384          /* an upgrade answer's head, at most */
 #define MAX_PAYLOAD (1u << 20)  /* a frame from the gateway, at most */
 #define READ_CHUNK 65536
@@ -72,9 +72,9 @@ typedef struct client {
     size_t in_len, in_cap;
     hs_buf msg;                 /* a fragmented message being reassembled */
     int msg_open;
-    flight fly[MAX_WINDOW];
+    flight fly[HS_SOAK_MAX_WINDOW];
     int nfly;
-    flight retry[MAX_WINDOW];
+    flight retry[HS_SOAK_MAX_WINDOW];
     int nretry;
     int next_seq, round_end;    /* logical requests of this round: [.., round_end) */
     int connects;               /* connections opened this round */
@@ -85,7 +85,7 @@ typedef struct client {
 
 struct soak {
     const hs_soak_opts *o;
-    hs_soak_history *h;
+    hs_soakcheck_history *h;
     client *c;
     int ep;
     int port;
@@ -226,14 +226,14 @@ static int send_request(client *c, int seq, int attempt)
     const char *type = s->o->ping ? "ping"
                      : agent_types[rng_next(&c->rng) % (sizeof(agent_types) / sizeof(*agent_types))];
     double now = hs_now_ms();
-    long req = hs_soak_invoke(s->h, c->id, c->conn, s->o->ping ? HS_SOAK_PING : HS_SOAK_AGENT,
+    long req = hs_soakcheck_invoke(s->h, c->id, c->conn, s->o->ping ? HS_SOAKCHECK_PING : HS_SOAKCHECK_AGENT,
                               seq, attempt, now);
     char id[32], text[160];
     int n;
 
     if (req < 0)
         return -1;
-    hs_soak_request_id(req, id, sizeof(id));
+    hs_soakcheck_request_id(req, id, sizeof(id));
     n = snprintf(text, sizeof(text), "{\"type\":\"%s\",\"id\":\"%s\",\"payload\":"
                  "{\"text\":\"soak request %d\"}}", type, id, seq);
     c->fly[c->nfly++] = (flight){ req, seq, attempt, now };
@@ -269,7 +269,7 @@ static void answered(client *c, const json_t *j)
                          strcmp(type, "error") != 0 && strcmp(type, "pong") != 0))
         return;
     for (int i = 0; i < c->nfly; i++) {
-        hs_soak_request_id(c->fly[i].req, want, sizeof(want));
+        hs_soakcheck_request_id(c->fly[i].req, want, sizeof(want));
         if (strcmp(want, id) != 0)
             continue;
         memmove(&c->fly[i], &c->fly[i + 1], (size_t)(c->nfly - i - 1) * sizeof(flight));
@@ -295,10 +295,10 @@ static void round_finished(client *c)
  */
 static void requeue(client *c)
 {
-    int retry = c->end_code == HS_SOAK_ABNORMAL || c->end_code == 1013;
+    int retry = c->end_code == HS_SOAKCHECK_ABNORMAL || c->end_code == 1013;
 
     for (int i = 0; i < c->nfly; i++)
-        if (retry && c->fly[i].attempt < c->run->o->max_attempts && c->nretry < MAX_WINDOW)
+        if (retry && c->fly[i].attempt < c->run->o->max_attempts && c->nretry < HS_SOAK_MAX_WINDOW)
             c->retry[c->nretry++] = (flight){ -1, c->fly[i].seq, c->fly[i].attempt + 1, 0 };
     c->nfly = 0;
 }
@@ -309,7 +309,7 @@ static void finish(client *c, int code, int by_client)
     soak *s = c->run;
 
     if (!c->ended) {
-        hs_soak_end(s->h, c->id, c->conn, code, by_client, hs_now_ms());
+        hs_soakcheck_end(s->h, c->id, c->conn, code, by_client, hs_now_ms());
         c->ended = 1;
         c->end_code = code;
     }
@@ -377,10 +377,10 @@ static void begin_connect(client *c)
     if (open_socket(c) == 0)
         return;
     snprintf(why, sizeof(why), "could not open a connection: %s", strerror(errno));
-    hs_soak_garbage(c->run->h, c->id, c->conn, why, hs_now_ms());
+    hs_soakcheck_garbage(c->run->h, c->id, c->conn, why, hs_now_ms());
     c->ended = 1;
-    c->end_code = HS_SOAK_ABNORMAL;
-    finish(c, HS_SOAK_ABNORMAL, 0);
+    c->end_code = HS_SOAKCHECK_ABNORMAL;
+    finish(c, HS_SOAKCHECK_ABNORMAL, 0);
 }
 
 /* TCP is up: send the opening handshake (RFC 6455 4.1) with our token. */
@@ -413,10 +413,10 @@ static void on_connected(client *c)
     if (soerr == 0 && send_handshake(c) == 0)
         return;
     snprintf(why, sizeof(why), "could not connect: %s", strerror(soerr ? soerr : errno));
-    hs_soak_garbage(c->run->h, c->id, c->conn, why, hs_now_ms());
+    hs_soakcheck_garbage(c->run->h, c->id, c->conn, why, hs_now_ms());
     c->ended = 1;
-    c->end_code = HS_SOAK_ABNORMAL;
-    finish(c, HS_SOAK_ABNORMAL, 0);
+    c->end_code = HS_SOAKCHECK_ABNORMAL;
+    finish(c, HS_SOAKCHECK_ABNORMAL, 0);
 }
 
 /* The value of header name in an HTTP head, or NULL (case-insensitive). */
@@ -447,17 +447,17 @@ static int upgraded(client *c, char *head)
     int status = 0;
 
     if (sscanf(head, "HTTP/1.%*[01] %3d", &status) != 1) {
-        hs_soak_garbage(c->run->h, c->id, c->conn, "the upgrade answer is not HTTP",
+        hs_soakcheck_garbage(c->run->h, c->id, c->conn, "the upgrade answer is not HTTP",
                         hs_now_ms());
         return -1;
     }
-    hs_soak_upgrade(c->run->h, c->id, c->conn, status, hs_now_ms());
+    hs_soakcheck_upgrade(c->run->h, c->id, c->conn, status, hs_now_ms());
     if (status != 101)
         return -1;
     hs_ws_accept_for(c->key, want);
     v = header(head, "Sec-WebSocket-Accept", &vlen);
     if (!v || vlen != strlen(want) || strncmp(v, want, vlen) != 0) {
-        hs_soak_garbage(c->run->h, c->id, c->conn, "Sec-WebSocket-Accept is wrong "
+        hs_soakcheck_garbage(c->run->h, c->id, c->conn, "Sec-WebSocket-Accept is wrong "
                         "(RFC 6455 4.2.2)", hs_now_ms());
         return -1;
     }
@@ -475,7 +475,7 @@ static int read_head(client *c)
     if (!end) {
         if (c->in_len < MAX_HEAD)
             return 0;
-        hs_soak_garbage(c->run->h, c->id, c->conn, "the upgrade answer's head is too "
+        hs_soakcheck_garbage(c->run->h, c->id, c->conn, "the upgrade answer's head is too "
                         "long", hs_now_ms());
         return -1;
     }
@@ -494,11 +494,11 @@ static void on_text(client *c, const unsigned char *p, size_t n)
     json_t *j = json_loadb((const char *)p, n, 0, NULL);
 
     if (!j) {
-        hs_soak_garbage(c->run->h, c->id, c->conn, "a text message that is not JSON",
+        hs_soakcheck_garbage(c->run->h, c->id, c->conn, "a text message that is not JSON",
                         hs_now_ms());
         return;
     }
-    hs_soak_frame(c->run->h, c->id, c->conn, j, hs_now_ms());
+    hs_soakcheck_frame(c->run->h, c->id, c->conn, j, hs_now_ms());
     answered(c, j);
     json_decref(j);
 }
@@ -512,16 +512,16 @@ static int on_close_frame(client *c, const hs_frame *f)
 
     if (hs_close_payload_parse(f->payload, (size_t)f->len, &code, &reason, &rlen) != 0 ||
         (code != 1005 && !hs_close_code_valid(code))) {
-        hs_soak_garbage(c->run->h, c->id, c->conn, "a close frame with an invalid code",
+        hs_soakcheck_garbage(c->run->h, c->id, c->conn, "a close frame with an invalid code",
                         hs_now_ms());
-        code = HS_SOAK_ABNORMAL;
+        code = HS_SOAKCHECK_ABNORMAL;
     }
     if (!c->ended) {
-        hs_soak_end(c->run->h, c->id, c->conn, code, c->we_closed, hs_now_ms());
+        hs_soakcheck_end(c->run->h, c->id, c->conn, code, c->we_closed, hs_now_ms());
         c->ended = 1;
         c->end_code = code;
     }
-    if (!c->we_closed && send_close(c, code == HS_SOAK_ABNORMAL ? 1002 : code) != 0)
+    if (!c->we_closed && send_close(c, code == HS_SOAKCHECK_ABNORMAL ? 1002 : code) != 0)
         return -1;
     c->we_closed = 1;
     c->st = C_CLOSING;
@@ -547,7 +547,7 @@ static int on_data(client *c, const hs_frame *f)
     if (c->msg_open == 1)
         on_text(c, (unsigned char *)(c->msg.p ? c->msg.p : ""), c->msg.len);
     else
-        hs_soak_garbage(c->run->h, c->id, c->conn, "a binary message", hs_now_ms());
+        hs_soakcheck_garbage(c->run->h, c->id, c->conn, "a binary message", hs_now_ms());
     c->msg_open = 0;
     return 0;
 }
@@ -555,7 +555,7 @@ static int on_data(client *c, const hs_frame *f)
 static int on_frame(client *c, const hs_frame *f)
 {
     if (f->masked || f->rsv) {
-        hs_soak_garbage(c->run->h, c->id, c->conn, f->masked ? "a masked frame from the "
+        hs_soakcheck_garbage(c->run->h, c->id, c->conn, f->masked ? "a masked frame from the "
                         "server (RFC 6455 5.1)" : "RSV bits without an extension (5.2)",
                         hs_now_ms());
         return -1;
@@ -566,7 +566,7 @@ static int on_frame(client *c, const hs_frame *f)
     case HS_OP_BINARY:
         if (on_data(c, f) == 0)
             return 0;
-        hs_soak_garbage(c->run->h, c->id, c->conn, "broken fragmentation (RFC 6455 5.4)",
+        hs_soakcheck_garbage(c->run->h, c->id, c->conn, "broken fragmentation (RFC 6455 5.4)",
                         hs_now_ms());
         return -1;
     case HS_OP_CLOSE:
@@ -576,7 +576,7 @@ static int on_frame(client *c, const hs_frame *f)
     case HS_OP_PONG:
         return 0;
     default:
-        hs_soak_garbage(c->run->h, c->id, c->conn, "a reserved opcode", hs_now_ms());
+        hs_soakcheck_garbage(c->run->h, c->id, c->conn, "a reserved opcode", hs_now_ms());
         return -1;
     }
 }
@@ -594,7 +594,7 @@ static int read_frames(client *c)
         if (d == HS_FRAME_NEED_MORE)
             break;
         if (d != HS_FRAME_OK) {
-            hs_soak_garbage(c->run->h, c->id, c->conn, "an undecodable frame", hs_now_ms());
+            hs_soakcheck_garbage(c->run->h, c->id, c->conn, "an undecodable frame", hs_now_ms());
             rc = -1;
             break;
         }
@@ -615,18 +615,18 @@ static void start_close(client *c)
     c->st = C_CLOSING;
     c->deadline = hs_now_ms() + c->run->o->timeout_ms;
     if (send_close(c, 1000) != 0 || flush(c) != 0)
-        finish(c, HS_SOAK_ABNORMAL, 1);
+        finish(c, HS_SOAKCHECK_ABNORMAL, 1);
 }
 
 /* After input: refill the window, close when the round's share is done. */
 static void progress(client *c)
 {
     if (c->st == C_OPEN && fill_window(c) != 0) {
-        finish(c, HS_SOAK_ABNORMAL, 0);
+        finish(c, HS_SOAKCHECK_ABNORMAL, 0);
         return;
     }
     if (flush(c) != 0) {
-        finish(c, HS_SOAK_ABNORMAL, c->we_closed);
+        finish(c, HS_SOAKCHECK_ABNORMAL, c->we_closed);
         return;
     }
     if (c->st == C_OPEN && c->nfly == 0 && !work_left(c))
@@ -669,12 +669,12 @@ static void on_readable(client *c)
         }
     }
     if (got > 0 && (c->st == C_OPEN || c->st == C_CLOSING) && read_frames(c) != 0) {
-        finish(c, HS_SOAK_ABNORMAL, c->we_closed);
+        finish(c, HS_SOAKCHECK_ABNORMAL, c->we_closed);
         return;
     }
     if (got < 0) {
         /* After the close frames, the server's FIN is the normal end. */
-        finish(c, HS_SOAK_ABNORMAL, c->we_closed);
+        finish(c, HS_SOAKCHECK_ABNORMAL, c->we_closed);
         return;
     }
     progress(c);
@@ -695,7 +695,7 @@ static void on_event(client *c, unsigned int events)
     if (c->conn != conn || c->fd < 0 || !(events & EPOLLOUT))
         return;
     if (c->st != C_DONE && c->st != C_IDLE && flush(c) != 0)
-        finish(c, HS_SOAK_ABNORMAL, c->we_closed);
+        finish(c, HS_SOAKCHECK_ABNORMAL, c->we_closed);
 }
 
 /* Connections and requests past their ceiling. */
@@ -709,9 +709,9 @@ static void check_timeouts(soak *s, double now)
         if (c->st == C_DONE || c->st == C_IDLE)
             continue;
         if (c->st == C_OPEN && c->nfly > 0 && now - c->fly[0].t > limit)
-            finish(c, HS_SOAK_TIMEOUT, 0);
+            finish(c, HS_SOAKCHECK_TIMEOUT, 0);
         else if (c->st != C_OPEN && now > c->deadline)
-            finish(c, HS_SOAK_TIMEOUT, c->we_closed);
+            finish(c, HS_SOAKCHECK_TIMEOUT, c->we_closed);
     }
 }
 
@@ -858,7 +858,7 @@ static void print_round(const soak *s, const json_t *r)
 static int run_rounds(soak *s)
 {
     for (int r = 0; r < s->o->rounds; r++) {
-        size_t before = hs_soak_requests(s->h);
+        size_t before = hs_soakcheck_requests(s->h);
         double t0 = hs_now_ms(), ms;
         json_t *h, *rj;
 
@@ -870,7 +870,7 @@ static int run_rounds(soak *s)
         ms = hs_now_ms() - t0;
         s->active_ms += ms;
         h = settle(s);
-        rj = round_json(s, r, ms, hs_soak_requests(s->h) - before, h);
+        rj = round_json(s, r, ms, hs_soakcheck_requests(s->h) - before, h);
         json_decref(h);
         print_round(s, rj);
         json_array_append_new(s->rounds, rj);
@@ -880,82 +880,44 @@ static int run_rounds(soak *s)
 
 /* ---- the gateway ------------------------------------------------------- */
 
-static void add_arg(char ***v, size_t *n, const char *a)
-{
-    *v = realloc(*v, (*n + 2) * sizeof(char *));
-    (*v)[(*n)++] = strdup(a);
-    (*v)[*n] = NULL;
-}
-
-static void free_args(char **v)
-{
-    for (size_t i = 0; v && v[i]; i++)
-        free(v[i]);
-    free(v);
-}
-
-/* Every catalogued point but the one-time startup delay, at app_p. */
-static char **gateway_argv(const soak *s)
+/* The gateway's --fault flags: the soak's own, or every catalogued point but
+ * the one-time startup delay at app_p. */
+static char **gateway_args(const soak *s)
 {
     const hs_soak_opts *o = s->o;
     char **v = NULL, buf[160];
     size_t n = 0;
 
-    add_arg(&v, &n, o->gateway);
-    add_arg(&v, &n, "--port");
-    add_arg(&v, &n, "0");
-    add_arg(&v, &n, "--port-file");
-    add_arg(&v, &n, "{port_file}");
-    snprintf(buf, sizeof(buf), "%lu", o->seed);
-    add_arg(&v, &n, "--seed");
-    add_arg(&v, &n, buf);
     for (size_t i = 0; o->faults && o->faults[i]; i++) {
-        add_arg(&v, &n, "--fault");
-        add_arg(&v, &n, o->faults[i]);
+        hs_argv_add(&v, &n, "--fault");
+        hs_argv_add(&v, &n, o->faults[i]);
     }
     for (size_t i = 0; !o->faults && o->app_p > 0 && app_points[i]; i++) {
         if (strcmp(app_points[i], "gateway/startup/slow") == 0)
             continue;
         snprintf(buf, sizeof(buf), "%s:p=%g", app_points[i], o->app_p);
-        add_arg(&v, &n, "--fault");
-        add_arg(&v, &n, buf);
+        hs_argv_add(&v, &n, "--fault");
+        hs_argv_add(&v, &n, buf);
     }
     return v;
 }
 
 static int start_gateway(soak *s, char *err, size_t errlen)
 {
-    char port_file[PATH_MAX + 8], secret_env[64], seed_env[64], fiu_env[200];
-    char *env[4] = { secret_env, seed_env, NULL, NULL }, *preload = NULL;
-    char **argv = gateway_argv(s);
-    hs_target_spec spec = { 0 };
+    /* failinfo=104: ECONNRESET, which lws treats as a dead peer, where a
+     * random errno could be EAGAIN that it merely retries. */
+    hs_launch_posix send_reset = { "posix/io/net/send", s->o->net_p, 104 };
+    char **args = gateway_args(s);
+    hs_launch l = { .gateway = s->o->gateway, .gateway_args = args, .dir = s->dir,
+                    .stderr_path = s->log, .secret = s->secret, .seed = s->o->seed,
+                    .posix = &send_reset, .nposix = s->o->net_p > 0,
+                    .preload_first = s->o->preload_first };
     int rc;
 
     hs_token_secret(s->secret);
-    snprintf(port_file, sizeof(port_file), "%s/port", s->dir);
-    snprintf(secret_env, sizeof(secret_env), "GATEWAY_JWT_SECRET=%s", s->secret);
-    snprintf(seed_env, sizeof(seed_env), "FIU_PRNG_SEED=%lu", s->o->seed);
-    if (s->o->net_p > 0) {
-        /* failinfo=104: ECONNRESET, which lws treats as a dead peer (NOTES.md). */
-        snprintf(fiu_env, sizeof(fiu_env), "FIU_ENABLE=enable_random name=posix/io/net/send,"
-                 "probability=%g,failnum=1,failinfo=104", s->o->net_p);
-        env[2] = fiu_env;
-        if (asprintf(&preload, "%s%s" FIU_LIB "/fiu_run_preload.so " FIU_LIB
-                     "/fiu_posix_preload.so", s->o->preload_first ? s->o->preload_first : "",
-                     s->o->preload_first ? " " : "") < 0)
-            preload = NULL;
-    } else {
-        preload = s->o->preload_first ? strdup(s->o->preload_first) : NULL;
-    }
-    spec.argv = argv;
-    spec.env = env;
-    spec.stderr_path = s->log;
-    spec.port_file = port_file;
-    spec.preload = preload;
-    rc = hs_target_start(&spec, &s->target, err, errlen);
-    free(preload);
-    free_args(argv);
-    if (rc != HS_TARGET_OK)
+    rc = hs_launch_start(&l, &s->target, err, errlen);
+    hs_argv_free(args);
+    if (rc != 0)
         return -1;
     s->started = 1;
     s->port = s->target.port;
@@ -1090,12 +1052,12 @@ static json_t *config_json(const soak *s)
 {
     const hs_soak_opts *o = s->o;
     json_t *faults = json_array();
-    char **argv = gateway_argv(s);
+    char **argv = gateway_args(s);
 
-    for (size_t i = 0; argv[i]; i++)
+    for (size_t i = 0; argv && argv[i]; i++)
         if (strcmp(argv[i], "--fault") == 0 && argv[i + 1])
             json_array_append_new(faults, json_string(argv[++i]));
-    free_args(argv);
+    hs_argv_free(argv);
     return json_pack("{s:s,s:i,s:i,s:i,s:i,s:b,s:f,s:o,s:f,s:I,s:i,s:i}",
                      "gateway", o->gateway, "clients", o->clients, "requests", o->requests,
                      "rounds", o->rounds, "window", o->window, "ping", o->ping,
@@ -1168,7 +1130,7 @@ static int setup(soak *s, const hs_soak_opts *o, char *err, size_t errlen)
     s->ep = -1;
     s->problems = json_array();
     s->rounds = json_array();
-    s->h = hs_soak_history_new();
+    s->h = hs_soakcheck_new();
     s->c = calloc((size_t)o->clients, sizeof(*s->c));
     snprintf(s->dir, sizeof(s->dir), "%s/wsfault-soak-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!s->h || !s->c || !mkdtemp(s->dir)) {
@@ -1216,7 +1178,7 @@ static void teardown(soak *s)
     }
     rmdir(s->dir);
     free(s->c);
-    hs_soak_history_free(s->h);
+    hs_soakcheck_free(s->h);
     json_decref(s->problems);
     json_decref(s->rounds);
     json_decref(s->health);
@@ -1225,10 +1187,10 @@ static void teardown(soak *s)
 static int valid_opts(const hs_soak_opts *o, char *err, size_t errlen)
 {
     if (o->clients < 1 || o->requests < 0 || o->rounds < 1 || o->window < 1 ||
-        o->window > MAX_WINDOW || o->timeout_ms < 1 || o->max_attempts < 1 ||
+        o->window > HS_SOAK_MAX_WINDOW || o->timeout_ms < 1 || o->max_attempts < 1 ||
         o->app_p < 0 || o->app_p > 1 || o->net_p < 0 || o->net_p > 1) {
         snprintf(err, errlen, "soak options out of range (clients >= 1, rounds >= 1, "
-                 "window 1..%d, probabilities 0..1)", MAX_WINDOW);
+                 "window 1..%d, probabilities 0..1)", HS_SOAK_MAX_WINDOW);
         return -1;
     }
     return 0;
@@ -1236,7 +1198,7 @@ static int valid_opts(const hs_soak_opts *o, char *err, size_t errlen)
 
 int hs_soak_run(const hs_soak_opts *o, json_t **out, char *err, size_t errlen)
 {
-    hs_soak_check_opts co = { o->net_p > 0, 0 };
+    hs_soakcheck_opts co = { o->net_p > 0, 0 };
     json_t *verdict = NULL;
     double t0 = hs_now_ms();
     soak s;
@@ -1253,7 +1215,7 @@ int hs_soak_run(const hs_soak_opts *o, json_t **out, char *err, size_t errlen)
                o->clients, o->requests, o->rounds, o->gateway, s.port);
     run_rounds(&s);
     stop_gateway(&s);
-    if (hs_soak_check(s.h, &co, &verdict) < 0) {
+    if (hs_soakcheck_run(s.h, &co, &verdict) < 0) {
         snprintf(err, errlen, "out of memory checking the history");
         goto out;
     }
@@ -1338,195 +1300,4 @@ void hs_soak_print(const json_t *f, size_t max_messages)
     print_list("violations found by the checker", json_object_get(v, "messages"), max_messages);
     print_list("run problems", json_object_get(f, "problems"), max_messages);
     printf("violations: %lld\n", (long long)num(f, "violations"));
-}
-
-static const char soak_usage[] =
-"usage: build/harness soak [options]\n"
-"\n"
-"Many authenticated clients on one event loop against a fresh reference\n"
-"gateway, under random application faults and injected ECONNRESET on the\n"
-"gateway's send(); every request recorded and checked afterwards. Exit 0:\n"
-"no violation; 1: violations; 2: bad usage or the run could not start.\n"
-"\n"
-"  --gateway PATH      gateway binary (default build/gateway)\n"
-"  --preload LIB       before libfiu's preload (the ASan runtime)\n"
-"  --clients N         concurrent users (default 1000)\n"
-"  --requests N        requests per client over the run (default 100)\n"
-"  --rounds N          rounds the requests are spread over (default 10)\n"
-"  --window N          requests in flight per connection, 1..16 (default 4)\n"
-"  --ping              ping/pong round trips instead of agent requests\n"
-"  --app-faults P      probability of every application fault point (default\n"
-"                      0.05; 0 turns them off)\n"
-"  --fault SPEC        enable this point instead (repeatable), as the gateway's\n"
-"  --net-faults P      send() fails with ECONNRESET with this probability\n"
-"                      (default 0.01; 0 turns it off)\n"
-"  --seed N            seed for every random choice (default 1)\n"
-"  --timeout-ms MS     ceiling for an answer, an upgrade, a close (default 10000)\n"
-"  --attempts N        attempts per request when connections are cut (default 20)\n"
-"  --log PATH          keep the gateway's stderr here\n"
-"  --no-memory-check   report memory per round without judging it (a\n"
-"                      sanitizer runtime keeps freed memory in quarantine)\n"
-"  --out PATH          write the figures as JSON (e.g. reports/soak.json)\n"
-"  --messages N        violations printed (default 20)\n"
-"  --quiet             no line per round\n";
-
-enum { S_GATEWAY = 256, S_PRELOAD, S_CLIENTS, S_REQUESTS, S_ROUNDS, S_WINDOW, S_PING,
-       S_APP, S_FAULT, S_NET, S_SEED, S_TIMEOUT, S_ATTEMPTS, S_LOG, S_OUT, S_MESSAGES,
-       S_QUIET, S_NO_MEMORY, S_HELP };
-
-static const struct option soak_longopts[] = {
-    { "gateway", required_argument, NULL, S_GATEWAY },
-    { "preload", required_argument, NULL, S_PRELOAD },
-    { "clients", required_argument, NULL, S_CLIENTS },
-    { "requests", required_argument, NULL, S_REQUESTS },
-    { "rounds", required_argument, NULL, S_ROUNDS },
-    { "window", required_argument, NULL, S_WINDOW },
-    { "ping", no_argument, NULL, S_PING },
-    { "app-faults", required_argument, NULL, S_APP },
-    { "fault", required_argument, NULL, S_FAULT },
-    { "net-faults", required_argument, NULL, S_NET },
-    { "seed", required_argument, NULL, S_SEED },
-    { "timeout-ms", required_argument, NULL, S_TIMEOUT },
-    { "attempts", required_argument, NULL, S_ATTEMPTS },
-    { "log", required_argument, NULL, S_LOG },
-    { "out", required_argument, NULL, S_OUT },
-    { "messages", required_argument, NULL, S_MESSAGES },
-    { "quiet", no_argument, NULL, S_QUIET },
-    { "no-memory-check", no_argument, NULL, S_NO_MEMORY },
-    { "help", no_argument, NULL, S_HELP },
-    { NULL, 0, NULL, 0 }
-};
-
-typedef struct soak_cli {
-    hs_soak_opts o;
-    const char **faults;
-    size_t nfaults;
-    long messages;
-} soak_cli;
-
-static int int_arg(const char *flag, const char *v, long min, long max, long *out)
-{
-    char *end;
-    long n;
-
-    errno = 0;
-    n = strtol(v, &end, 10);
-    if (!*v || *end || errno || n < min || n > max) {
-        fprintf(stderr, "harness soak: %s expects a whole number from %ld to %ld, got "
-                "\"%s\"\n", flag, min, max, v);
-        return -1;
-    }
-    *out = n;
-    return 0;
-}
-
-static int prob_arg(const char *flag, const char *v, double *out)
-{
-    char *end;
-    double p = strtod(v, &end);
-
-    if (!*v || *end || !(p >= 0 && p <= 1)) {
-        fprintf(stderr, "harness soak: %s expects a probability from 0 to 1, got \"%s\"\n",
-                flag, v);
-        return -1;
-    }
-    *out = p;
-    return 0;
-}
-
-static int soak_apply(soak_cli *c, int opt, const char *arg)
-{
-    long n = 0;
-    int rc = 0;
-
-    switch (opt) {
-    case S_GATEWAY: c->o.gateway = arg; break;
-    case S_PRELOAD: c->o.preload_first = arg; break;
-    case S_CLIENTS: rc = int_arg("--clients", arg, 1, 100000, &n); c->o.clients = (int)n; break;
-    case S_REQUESTS: rc = int_arg("--requests", arg, 0, 1000000, &n); c->o.requests = (int)n; break;
-    case S_ROUNDS: rc = int_arg("--rounds", arg, 1, 10000, &n); c->o.rounds = (int)n; break;
-    case S_WINDOW: rc = int_arg("--window", arg, 1, MAX_WINDOW, &n); c->o.window = (int)n; break;
-    case S_PING: c->o.ping = 1; break;
-    case S_APP: rc = prob_arg("--app-faults", arg, &c->o.app_p); break;
-    case S_FAULT:
-        c->faults = realloc(c->faults, (c->nfaults + 2) * sizeof(*c->faults));
-        c->faults[c->nfaults++] = arg;
-        c->faults[c->nfaults] = NULL;
-        break;
-    case S_NET: rc = prob_arg("--net-faults", arg, &c->o.net_p); break;
-    case S_SEED: rc = int_arg("--seed", arg, 0, LONG_MAX, &n); c->o.seed = (unsigned long)n; break;
-    case S_TIMEOUT: rc = int_arg("--timeout-ms", arg, 1, 600000, &n); c->o.timeout_ms = (int)n; break;
-    case S_ATTEMPTS: rc = int_arg("--attempts", arg, 1, 1000, &n); c->o.max_attempts = (int)n; break;
-    case S_LOG: c->o.log_path = arg; break;
-    case S_OUT: c->o.out = arg; break;
-    case S_MESSAGES: rc = int_arg("--messages", arg, 0, 100000, &c->messages); break;
-    case S_QUIET: c->o.quiet = 1; break;
-    case S_NO_MEMORY: c->o.no_memory_check = 1; break;
-    default: rc = -1; break;
-    }
-    return rc;
-}
-
-static int soak_parse(int argc, char **argv, soak_cli *c)
-{
-    int opt;
-
-    hs_soak_defaults(&c->o);
-    c->messages = 20;
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "", soak_longopts, NULL)) != -1) {
-        if (opt == S_HELP) {
-            fputs(soak_usage, stdout);
-            exit(0);
-        }
-        if (opt == '?' || opt == ':') {
-            fprintf(stderr, "harness soak: unknown or incomplete option \"%s\" (see "
-                    "build/harness soak --help)\n", argv[optind - 1]);
-            return -1;
-        }
-        if (soak_apply(c, opt, optarg) != 0)
-            return -1;
-    }
-    if (optind < argc) {
-        fprintf(stderr, "harness soak: unexpected argument \"%s\"\n", argv[optind]);
-        return -1;
-    }
-    c->o.faults = c->faults;
-    return 0;
-}
-
-static int write_figures(const char *path, const json_t *f)
-{
-    char err[512];
-
-    if (hs_fs_write_json(path, f, err, sizeof(err)) == 0)
-        return 0;
-    fprintf(stderr, "harness soak: cannot write %s: %s\n", path, err);
-    return -1;
-}
-
-int hs_soak_main(int argc, char **argv)
-{
-    soak_cli c;
-    json_t *f = NULL;
-    char err[512];
-    int v;
-
-    memset(&c, 0, sizeof(c));
-    if (soak_parse(argc, argv, &c) != 0) {
-        free(c.faults);
-        return 2;
-    }
-    v = hs_soak_run(&c.o, &f, err, sizeof(err));
-    free(c.faults);
-    if (v < 0) {
-        fprintf(stderr, "harness soak: %s\n", err);
-        return 2;
-    }
-    hs_soak_print(f, (size_t)c.messages);
-    if (c.o.out && write_figures(c.o.out, f) == 0)
-        printf("figures: %s\n", c.o.out);
-    json_decref(f);
-    return v > 0 ? 1 : 0;
 }

@@ -30,6 +30,9 @@
 #include <stddef.h>
 #include <jansson.h>
 
+/* Requests in flight per connection, at most. */
+#define HS_SOAK_MAX_WINDOW 16
+
 typedef struct hs_soak_opts {
     const char *gateway;        /* reference gateway binary */
     const char *preload_first;  /* before libfiu's preload (a sanitizer runtime) */
@@ -63,11 +66,5 @@ int hs_soak_run(const hs_soak_opts *o, json_t **figures, char *err, size_t errle
 
 /* Print the figures of a run for people (every string already safe). */
 void hs_soak_print(const json_t *figures, size_t max_messages);
-
-/*
- * `build/harness soak [options]`: argv[0] is "soak". Exit 0 no violation,
- * 1 violations, 2 bad usage or the run could not start.
- */
-int hs_soak_main(int argc, char **argv);
 
 #endif

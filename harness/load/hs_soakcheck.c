@@ -42,7 +42,7 @@ typedef struct request {
     unsigned char kind;
 } request;
 
-struct hs_soak_history {
+struct hs_soakcheck_history {
     entry *v;
     size_t n, cap;
     request *r;
@@ -56,12 +56,12 @@ static const char *const event_names[NEVENTS] = {
     "agent_completed"
 };
 
-hs_soak_history *hs_soak_history_new(void)
+hs_soakcheck_history *hs_soakcheck_new(void)
 {
-    return calloc(1, sizeof(hs_soak_history));
+    return calloc(1, sizeof(hs_soakcheck_history));
 }
 
-void hs_soak_history_free(hs_soak_history *h)
+void hs_soakcheck_free(hs_soakcheck_history *h)
 {
     if (!h)
         return;
@@ -72,7 +72,7 @@ void hs_soak_history_free(hs_soak_history *h)
     free(h);
 }
 
-static entry *push(hs_soak_history *h, entry_kind kind, int client, long conn, double t)
+static entry *push(hs_soakcheck_history *h, entry_kind kind, int client, long conn, double t)
 {
     entry *e;
 
@@ -95,7 +95,7 @@ static entry *push(hs_soak_history *h, entry_kind kind, int client, long conn, d
     return e;
 }
 
-long hs_soak_invoke(hs_soak_history *h, int client, long conn, hs_soak_req_kind kind,
+long hs_soakcheck_invoke(hs_soakcheck_history *h, int client, long conn, hs_soakcheck_req_kind kind,
                     int seq, int attempt, double t_ms)
 {
     request *q;
@@ -124,7 +124,7 @@ long hs_soak_invoke(hs_soak_history *h, int client, long conn, hs_soak_req_kind 
     return (long)h->nr++;
 }
 
-void hs_soak_request_id(long idx, char *buf, size_t len)
+void hs_soakcheck_request_id(long idx, char *buf, size_t len)
 {
     snprintf(buf, len, "r%ld", idx);
 }
@@ -134,7 +134,7 @@ void hs_soak_request_id(long idx, char *buf, size_t len)
  * so no message built from it can carry raw bytes. Past MAX_CODES distinct
  * strings everything shares the last slot.
  */
-static int intern(hs_soak_history *h, const char *s, size_t n)
+static int intern(hs_soakcheck_history *h, const char *s, size_t n)
 {
     hs_buf b = HS_BUF_INIT;
 
@@ -154,7 +154,7 @@ static int intern(hs_soak_history *h, const char *s, size_t n)
     return (int)h->ncodes++;
 }
 
-static const char *code_name(const hs_soak_history *h, int i)
+static const char *code_name(const hs_soakcheck_history *h, int i)
 {
     return i >= 0 && (size_t)i < h->ncodes && h->codes[i] ? h->codes[i] : "(none)";
 }
@@ -176,7 +176,7 @@ static unsigned char frame_what(const char *type)
 }
 
 /* "r<digits>" naming a request of this history, else REF_FOREIGN. */
-static long parse_ref(const hs_soak_history *h, const json_t *id)
+static long parse_ref(const hs_soakcheck_history *h, const json_t *id)
 {
     const char *s = json_string_value(id);
     char *end;
@@ -192,14 +192,14 @@ static long parse_ref(const hs_soak_history *h, const json_t *id)
     return n;
 }
 
-int hs_soak_frame(hs_soak_history *h, int client, long conn, const json_t *frame,
+int hs_soakcheck_frame(hs_soakcheck_history *h, int client, long conn, const json_t *frame,
                   double t_ms)
 {
     entry *e = push(h, E_FRAME, client, conn, t_ms);
     const char *code;
 
     if (!e)
-        return HS_SOAK_ERR;
+        return HS_SOAKCHECK_ERR;
     e->what = frame_what(json_string_value(json_object_get(frame, "type")));
     e->req = parse_ref(h, json_object_get(frame, "request_id"));
     e->degraded = json_is_true(json_object_get(frame, "degraded"));
@@ -207,48 +207,48 @@ int hs_soak_frame(hs_soak_history *h, int client, long conn, const json_t *frame
     code = json_string_value(json_object_get(frame, "code"));
     if (e->what == W_ERROR && code)
         e->code = intern(h, code, strlen(code));
-    return HS_SOAK_OK;
+    return HS_SOAKCHECK_OK;
 }
 
-int hs_soak_upgrade(hs_soak_history *h, int client, long conn, int status, double t_ms)
+int hs_soakcheck_upgrade(hs_soakcheck_history *h, int client, long conn, int status, double t_ms)
 {
     entry *e = push(h, E_UPGRADE, client, conn, t_ms);
 
     if (!e)
-        return HS_SOAK_ERR;
+        return HS_SOAKCHECK_ERR;
     e->code = status;
-    return HS_SOAK_OK;
+    return HS_SOAKCHECK_OK;
 }
 
-int hs_soak_end(hs_soak_history *h, int client, long conn, int code, int by_client,
+int hs_soakcheck_end(hs_soakcheck_history *h, int client, long conn, int code, int by_client,
                 double t_ms)
 {
     entry *e = push(h, E_END, client, conn, t_ms);
 
     if (!e)
-        return HS_SOAK_ERR;
+        return HS_SOAKCHECK_ERR;
     e->code = code;
     e->by_client = by_client ? 1 : 0;
-    return HS_SOAK_OK;
+    return HS_SOAKCHECK_OK;
 }
 
-int hs_soak_garbage(hs_soak_history *h, int client, long conn, const char *what,
+int hs_soakcheck_garbage(hs_soakcheck_history *h, int client, long conn, const char *what,
                     double t_ms)
 {
     entry *e = push(h, E_GARBAGE, client, conn, t_ms);
 
     if (!e)
-        return HS_SOAK_ERR;
+        return HS_SOAKCHECK_ERR;
     e->code = intern(h, what, strlen(what));
-    return HS_SOAK_OK;
+    return HS_SOAKCHECK_OK;
 }
 
-size_t hs_soak_requests(const hs_soak_history *h)
+size_t hs_soakcheck_requests(const hs_soakcheck_history *h)
 {
     return h->nr;
 }
 
-size_t hs_soak_entries(const hs_soak_history *h)
+size_t hs_soakcheck_entries(const hs_soakcheck_history *h)
 {
     return h->n;
 }
@@ -277,8 +277,8 @@ typedef struct conn_info {
 typedef enum { OUT_OK, OUT_OK_DEGRADED, OUT_FAILED, OUT_UNKNOWN, OUT_BAD } outcome;
 
 typedef struct checker {
-    const hs_soak_history *h;
-    const hs_soak_check_opts *o;
+    const hs_soakcheck_history *h;
+    const hs_soakcheck_opts *o;
     acc *a;
     conn_info *c;
     long nconn;
@@ -335,9 +335,9 @@ static void count_close(checker *k, int code)
     char key[32];
     json_t *v;
 
-    if (code == HS_SOAK_TIMEOUT)
+    if (code == HS_SOAKCHECK_TIMEOUT)
         snprintf(key, sizeof(key), "timeout");
-    else if (code == HS_SOAK_ABNORMAL)
+    else if (code == HS_SOAKCHECK_ABNORMAL)
         snprintf(key, sizeof(key), "abnormal");
     else
         snprintf(key, sizeof(key), "%d", code);
@@ -426,7 +426,7 @@ static void on_end(checker *k, const entry *e)
         c->end = code;
         c->by_client = e->by_client;
     }
-    if (code == HS_SOAK_ABNORMAL) {
+    if (code == HS_SOAKCHECK_ABNORMAL) {
         k->cut++;
         if (c && c->status == 0)
             k->upgrade_cut++;
@@ -435,7 +435,7 @@ static void on_end(checker *k, const entry *e)
                       "(abnormal) while no transport fault was injected", e->conn, e->client);
         return;
     }
-    if (code == HS_SOAK_TIMEOUT) {
+    if (code == HS_SOAKCHECK_TIMEOUT) {
         if (c && c->status == 0)
             violation(k, "connection %ld (client %d): the upgrade got no answer before "
                       "the client's timeout", e->conn, e->client);
@@ -453,7 +453,7 @@ static void on_end(checker *k, const entry *e)
 
 static void walk(checker *k)
 {
-    const hs_soak_history *h = k->h;
+    const hs_soakcheck_history *h = k->h;
 
     for (size_t i = 0; i < h->n; i++) {
         const entry *e = &h->v[i];
@@ -531,15 +531,15 @@ static outcome unanswered(checker *k, long i, const acc *a, char *why, size_t le
     const conn_info *c = conn_of(k, k->h->r[i].conn);
     int end = c && c->ended ? c->end : 0;
 
-    if (end == HS_SOAK_ABNORMAL && k->o->transport_faults)
+    if (end == HS_SOAKCHECK_ABNORMAL && k->o->transport_faults)
         return OUT_UNKNOWN;
     if (end == 1013 && events_seen(a) == 0 && !a->pongs)
         return OUT_FAILED;
     if (!c || !c->ended)
         snprintf(why, len, "no outcome: the connection was still open at the end");
-    else if (end == HS_SOAK_TIMEOUT)
+    else if (end == HS_SOAKCHECK_TIMEOUT)
         snprintf(why, len, "no outcome before the client's timeout");
-    else if (end == HS_SOAK_ABNORMAL)
+    else if (end == HS_SOAKCHECK_ABNORMAL)
         snprintf(why, len, "no outcome: the connection ended abnormally");
     else
         snprintf(why, len, "no outcome: the connection was closed with %d", end);
@@ -601,7 +601,7 @@ static outcome classify(checker *k, long i)
         snprintf(why, sizeof(why), "delivered on connection %ld, not the one that "
                  "sent it", a->foreign_conn);
     out = why[0] ? OUT_BAD
-        : k->h->r[i].kind == HS_SOAK_PING ? classify_ping(k, i, a, why, sizeof(why))
+        : k->h->r[i].kind == HS_SOAKCHECK_PING ? classify_ping(k, i, a, why, sizeof(why))
         : classify_agent(k, i, a, why, sizeof(why));
     if (out != OUT_BAD)
         return out;
@@ -693,7 +693,7 @@ static void judge_requests(checker *k, unsigned char *outs, size_t counts[5],
     }
 }
 
-static int setup(checker *k, const hs_soak_history *h, const hs_soak_check_opts *o)
+static int setup(checker *k, const hs_soakcheck_history *h, const hs_soakcheck_opts *o)
 {
     long maxconn = -1;
 
@@ -709,7 +709,7 @@ static int setup(checker *k, const hs_soak_history *h, const hs_soak_check_opts 
     k->messages = json_array();
     k->closes = json_object();
     if (!k->a || !k->c || !k->messages || !k->closes)
-        return HS_SOAK_ERR;
+        return HS_SOAKCHECK_ERR;
     for (size_t i = 0; i < h->nr; i++) {
         k->a[i].code = -1;
         k->a[i].foreign_client = -1;
@@ -717,7 +717,7 @@ static int setup(checker *k, const hs_soak_history *h, const hs_soak_check_opts 
     }
     for (long i = 0; i < k->nconn; i++)
         k->c[i].client = -1;
-    return HS_SOAK_OK;
+    return HS_SOAKCHECK_OK;
 }
 
 static size_t connections_opened(const checker *k)
@@ -729,17 +729,17 @@ static size_t connections_opened(const checker *k)
     return n;
 }
 
-int hs_soak_check(const hs_soak_history *h, const hs_soak_check_opts *o, json_t **verdict)
+int hs_soakcheck_run(const hs_soakcheck_history *h, const hs_soakcheck_opts *o, json_t **verdict)
 {
     checker k;
     size_t counts[5] = { 0 }, nlat = 0;
     unsigned char *outs = NULL;
     double *lat = NULL;
     json_t *codes = json_object();
-    int rc = HS_SOAK_ERR;
+    int rc = HS_SOAKCHECK_ERR;
 
     *verdict = NULL;
-    if (setup(&k, h, o) != HS_SOAK_OK)
+    if (setup(&k, h, o) != HS_SOAKCHECK_OK)
         goto out;
     outs = malloc(h->nr ? h->nr : 1);
     lat = malloc((h->nr ? h->nr : 1) * sizeof(*lat));
@@ -758,7 +758,7 @@ int hs_soak_check(const hs_soak_history *h, const hs_soak_check_opts *o, json_t 
         "frames", (json_int_t)k.frames, "latency_ms", latency_json(lat, nlat),
         "violations", (json_int_t)k.violations, "messages", k.messages);
     rc = *verdict ? (int)(k.violations > 0x7fffffff ? 0x7fffffff : k.violations)
-                  : HS_SOAK_ERR;
+                  : HS_SOAKCHECK_ERR;
 out:
     json_decref(codes);
     json_decref(k.messages);

@@ -32,22 +32,22 @@
 #include <stddef.h>
 #include <jansson.h>
 
-#define HS_SOAK_OK 0
-#define HS_SOAK_ERR -1
+#define HS_SOAKCHECK_OK 0
+#define HS_SOAKCHECK_ERR -1
 
 /* Connection end codes beside RFC 6455 close codes. */
-#define HS_SOAK_ABNORMAL 1006  /* TCP ended without a close frame */
-#define HS_SOAK_TIMEOUT -1     /* the client gave up waiting and dropped it */
+#define HS_SOAKCHECK_ABNORMAL 1006  /* TCP ended without a close frame */
+#define HS_SOAKCHECK_TIMEOUT -1     /* the client gave up waiting and dropped it */
 
-typedef enum hs_soak_req_kind {
-    HS_SOAK_AGENT,             /* an agent request: the 5 events */
-    HS_SOAK_PING               /* a ping: one pong */
-} hs_soak_req_kind;
+typedef enum hs_soakcheck_req_kind {
+    HS_SOAKCHECK_AGENT,             /* an agent request: the 5 events */
+    HS_SOAKCHECK_PING               /* a ping: one pong */
+} hs_soakcheck_req_kind;
 
-typedef struct hs_soak_history hs_soak_history;
+typedef struct hs_soakcheck_history hs_soakcheck_history;
 
-hs_soak_history *hs_soak_history_new(void);
-void hs_soak_history_free(hs_soak_history *h);
+hs_soakcheck_history *hs_soakcheck_new(void);
+void hs_soakcheck_free(hs_soakcheck_history *h);
 
 /*
  * A request was sent by client on connection conn (a serial number unique
@@ -55,39 +55,39 @@ void hs_soak_history_free(hs_soak_history *h);
  * from 1 (a re-send after an unknown outcome is attempt 2, under a new id).
  * Returns the request's index, or -1 when memory runs out.
  */
-long hs_soak_invoke(hs_soak_history *h, int client, long conn, hs_soak_req_kind kind,
+long hs_soakcheck_invoke(hs_soakcheck_history *h, int client, long conn, hs_soakcheck_req_kind kind,
                     int seq, int attempt, double t_ms);
 
 /* The wire id of request idx, "r<idx>". */
-void hs_soak_request_id(long idx, char *buf, size_t len);
+void hs_soakcheck_request_id(long idx, char *buf, size_t len);
 
 /* A text frame arrived for client on conn (the parsed JSON, or NULL). */
-int hs_soak_frame(hs_soak_history *h, int client, long conn, const json_t *frame,
+int hs_soakcheck_frame(hs_soakcheck_history *h, int client, long conn, const json_t *frame,
                   double t_ms);
 
 /* The upgrade of conn was answered with this HTTP status. */
-int hs_soak_upgrade(hs_soak_history *h, int client, long conn, int status, double t_ms);
+int hs_soakcheck_upgrade(hs_soakcheck_history *h, int client, long conn, int status, double t_ms);
 
 /*
  * conn ended: code is the server's close code (1005 for a close frame
- * without one), HS_SOAK_ABNORMAL, or HS_SOAK_TIMEOUT. by_client is 1 when
+ * without one), HS_SOAKCHECK_ABNORMAL, or HS_SOAKCHECK_TIMEOUT. by_client is 1 when
  * the client started the close handshake (then the code is the server's
  * echo).
  */
-int hs_soak_end(hs_soak_history *h, int client, long conn, int code, int by_client,
+int hs_soakcheck_end(hs_soakcheck_history *h, int client, long conn, int code, int by_client,
                 double t_ms);
 
 /* A received frame the client could not read as JSON or as RFC 6455. */
-int hs_soak_garbage(hs_soak_history *h, int client, long conn, const char *what,
+int hs_soakcheck_garbage(hs_soakcheck_history *h, int client, long conn, const char *what,
                     double t_ms);
 
-size_t hs_soak_requests(const hs_soak_history *h);
-size_t hs_soak_entries(const hs_soak_history *h);
+size_t hs_soakcheck_requests(const hs_soakcheck_history *h);
+size_t hs_soakcheck_entries(const hs_soakcheck_history *h);
 
-typedef struct hs_soak_check_opts {
+typedef struct hs_soakcheck_opts {
     int transport_faults;      /* abnormal ends are injected cuts */
     size_t max_messages;       /* violation texts kept; 0: 50 */
-} hs_soak_check_opts;
+} hs_soakcheck_opts;
 
 /*
  * Judge the whole history. Returns the number of violations (0 is a pass)
@@ -108,6 +108,6 @@ typedef struct hs_soak_check_opts {
  * Latency runs from the invoke to the terminal frame of ok and failed
  * requests. Messages never hold raw peer bytes.
  */
-int hs_soak_check(const hs_soak_history *h, const hs_soak_check_opts *o, json_t **verdict);
+int hs_soakcheck_run(const hs_soakcheck_history *h, const hs_soakcheck_opts *o, json_t **verdict);
 
 #endif

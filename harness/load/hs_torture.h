@@ -64,11 +64,4 @@ int hs_torture_plan(const hs_scenario *s, const json_t *golden, const char *only
  */
 json_t *hs_torture_scenario(const hs_scenario *s, const hs_torture_opts *o);
 
-/*
- * `build/harness --torture [options] SCENARIO...`: argv[0] is "--torture".
- * Exit 0 every run kept the contract, 1 some did not (or a golden run
- * failed), 2 bad usage or a bad scenario file.
- */
-int hs_torture_main(int argc, char **argv);
-
 #endif

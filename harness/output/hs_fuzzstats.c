@@ -14,8 +14,8 @@
 
 #include "util/hs_buf.h"
 #include "util/hs_escape.h"
-#include "wire/hs_frame.h"
 #include "util/hs_fsutil.h"
+#include "util/hs_utf8.h"
 
 #define STATS_FILE_MAX (256 * 1024)     /* a real one is about 2 KiB */
 #define VERSION_MAX 40

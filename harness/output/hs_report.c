@@ -34,10 +34,6 @@
 #define COMMIT_SHORT 12         /* characters of a commit id in running text */
 #define DIFF_OPEN_ROWS 25       /* longer diff lists start folded */
 
-#define EXIT_OK 0
-#define EXIT_WRITE 1
-#define EXIT_USAGE 2
-
 /*
  * The style sheet and the script are constants so that their hashes in the
  * Content-Security-Policy are fixed by the text itself; they are hashed
@@ -1779,200 +1775,7 @@ int hs_report_write(const hs_report_in *in, const char *path, char *err,
     return rc;
 }
 
-/* ---- entry points ------------------------------------------------------ */
-
-static const char report_usage[] =
-"usage: build/harness report RESULTS.json [--baseline B.json] [--history FILE]\n"
-"                            [--out FILE] [--fuzz-out DIR] [--fuzz-regressions DIR]\n"
-"\n"
-"Rebuilds the HTML report of a saved run. The baseline is the run before\n"
-"RESULTS.json in the history unless --baseline pins another results.json.\n"
-"  --history FILE          runs to compare with (default " HS_HISTORY_DEFAULT "),\n"
-"                          read only\n"
-"  --out FILE              the page (default: index.html beside RESULTS.json)\n"
-"  --fuzz-out DIR          AFL++ output folders (default " HS_FUZZ_OUT_DEFAULT ")\n"
-"  --fuzz-regressions DIR  crash buckets (default " HS_FUZZ_REGRESSIONS_DEFAULT ")\n"
-"Exit 0: written; 1: the page could not be written; 2: bad usage or input.\n";
-
-typedef struct report_args {
-    const char *results;
-    const char *baseline;
-    const char *history;
-    const char *out;
-    const char *fuzz_out;
-    const char *fuzz_regressions;
-} report_args;
-
-/* "--name VALUE" or "--name=VALUE"; 1 when arg is that option. */
-static int option(int argc, char **argv, int *i, const char *name, const char **dst)
-{
-    size_t n = strlen(name);
-    const char *arg = argv[*i];
-
-    if (strncmp(arg, name, n) != 0 || (arg[n] != '\0' && arg[n] != '='))
-        return 0;
-    if (arg[n] == '=') {
-        *dst = arg + n + 1;
-        return 1;
-    }
-    if (*i + 1 >= argc) {
-        *dst = NULL;
-        return -1;
-    }
-    *dst = argv[++*i];
-    return 1;
-}
-
-static int parse_option(int argc, char **argv, int *i, report_args *a)
-{
-    static const struct { const char *name; size_t off; } opts[] = {
-        { "--baseline", offsetof(report_args, baseline) },
-        { "--history", offsetof(report_args, history) },
-        { "--out", offsetof(report_args, out) },
-        { "--fuzz-out", offsetof(report_args, fuzz_out) },
-        { "--fuzz-regressions", offsetof(report_args, fuzz_regressions) },
-    };
-    size_t k;
-    int r;
-
-    for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
-        r = option(argc, argv, i, opts[k].name,
-                   (const char **)((char *)a + opts[k].off));
-        if (r != 0)
-            return r;
-    }
-    return 0;
-}
-
-/* 0 parsed, 1 help printed, -1 bad usage (message printed). */
-static int parse_args(int argc, char **argv, report_args *a)
-{
-    int i, r;
-
-    for (i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(report_usage, stdout);
-            return 1;
-        }
-        r = parse_option(argc, argv, &i, a);
-        if (r < 0) {
-            fprintf(stderr, "harness report: %s needs a value (see --help)\n", argv[i]);
-            return -1;
-        }
-        if (r > 0)
-            continue;
-        if (argv[i][0] == '-' || a->results != NULL) {
-            fprintf(stderr, "harness report: unexpected argument \"%s\" (see --help)\n",
-                    argv[i]);
-            return -1;
-        }
-        a->results = argv[i];
-    }
-    if (a->results == NULL) {
-        fputs(report_usage, stderr);
-        return -1;
-    }
-    return 0;
-}
-
-/* index.html in the folder of the results file. */
-static char *default_out(const char *results)
-{
-    const char *slash = strrchr(results, '/');
-    char *out = NULL;
-
-    if (asprintf(&out, "%.*sindex.html", slash ? (int)(slash - results + 1) : 0,
-                 results) < 0)
-        return NULL;
-    return out;
-}
-
-static const char *doc_run_id(const json_t *doc)
-{
-    return sget(json_object_get(doc, "run"), "id");
-}
-
-/* A path or id for the terminal: through hs_escape_term like all our output. */
-static void print_term(FILE *f, const char *label, const char *s)
-{
-    hs_buf b = HS_BUF_INIT;
-
-    hs_escape_str(hs_escape_term, s, &b);
-    fprintf(f, "%s%s\n", label, b.p != NULL ? b.p : "");
-    hs_buf_free(&b);
-}
-
-/* Everything but the document: history, baseline, fuzz summary. */
-static int gather(hs_report_in *in, const report_args *a, json_t **runs, json_t **base,
-                  json_t **fuzz, char *err, size_t errlen)
-{
-    in->history_file = a->history != NULL ? a->history : HS_HISTORY_DEFAULT;
-    in->baseline_file = a->baseline;
-    if (hs_history_load(in->history_file, runs, &in->history_skipped, err, errlen) != 0)
-        return -1;
-    if (hs_history_baseline(a->baseline, *runs, doc_run_id(in->doc), base, err,
-                            errlen) != 0)
-        return -1;
-    if (hs_fuzzstats_load(a->fuzz_out ? a->fuzz_out : HS_FUZZ_OUT_DEFAULT,
-                          a->fuzz_regressions ? a->fuzz_regressions
-                                              : HS_FUZZ_REGRESSIONS_DEFAULT,
-                          fuzz, err, errlen) != 0)
-        return -1;
-    in->history = *runs;
-    in->baseline = *base;
-    in->fuzz = *fuzz;
-    return 0;
-}
-
-/* reports/bench.json when make bench has written one; NULL otherwise. */
-static json_t *load_bench(void)
-{
-    json_t *b = json_load_file(HS_BENCH_DEFAULT, 0, NULL);
-
-    if (!json_is_object(b)) {
-        json_decref(b);
-        return NULL;
-    }
-    return b;
-}
-
-int hs_report_main(int argc, char **argv)
-{
-    static const hs_diff_opts dflt = HS_DIFF_OPTS_DEFAULT;
-    report_args a = { NULL, NULL, NULL, NULL, NULL, NULL };
-    hs_report_in in = { .diff = dflt };
-    json_t *doc = NULL, *runs = NULL, *base = NULL, *fuzz = NULL, *bench = NULL;
-    char err[1024], *out = NULL;
-    int rc = parse_args(argc, argv, &a);
-
-    if (rc != 0)
-        return rc > 0 ? EXIT_OK : EXIT_USAGE;
-    rc = EXIT_USAGE;
-    if (hs_history_load_doc(a.results, &doc, err, sizeof(err)) != 0)
-        goto out;
-    in.doc = doc;
-    if (gather(&in, &a, &runs, &base, &fuzz, err, sizeof(err)) != 0)
-        goto out;
-    bench = load_bench();
-    in.bench = bench;
-    out = a.out != NULL ? strdup(a.out) : default_out(a.results);
-    rc = EXIT_WRITE;
-    if (out == NULL || hs_report_write(&in, out, err, sizeof(err)) != 0)
-        goto out;
-    print_term(stdout, "report: ", out);
-    rc = EXIT_OK;
-out:
-    if (rc != EXIT_OK)
-        print_term(stderr, "harness report: ", out == NULL && rc == EXIT_WRITE
-                                                   ? "out of memory" : err);
-    json_decref(doc);
-    json_decref(runs);
-    json_decref(base);
-    json_decref(fuzz);
-    json_decref(bench);
-    free(out);
-    return rc;
-}
+/* ---- after a run -------------------------------------------------------- */
 
 /*
  * The run as it goes into the history, with the fuzz figures of the moment
@@ -1987,27 +1790,54 @@ static json_t *run_entry(const json_t *doc, const json_t *fuzz)
     return e;
 }
 
-/*
- * The history with this run added, and the baseline chosen before it was:
- * a pinned file, or the run before this one.
- */
-static int prepare_run(hs_report_in *in, json_t **runs, json_t **base, json_t **fuzz,
-                       char *err, size_t errlen)
+static const char *doc_run_id(const json_t *doc)
 {
-    if (hs_history_load(in->history_file, runs, &in->history_skipped, err, errlen) != 0 ||
-        hs_history_baseline(in->baseline_file, *runs, doc_run_id(in->doc), base, err,
-                            errlen) != 0 ||
-        hs_fuzzstats_load(HS_FUZZ_OUT_DEFAULT, HS_FUZZ_REGRESSIONS_DEFAULT, fuzz, err,
-                          errlen) != 0)
-        return -1;
-    if (hs_history_add(*runs, run_entry(in->doc, *fuzz), HS_HISTORY_KEEP) != 0) {
-        hs_errf(err, errlen, "history %s: out of memory", in->history_file);
-        return -1;
+    return sget(json_object_get(doc, "run"), "id");
+}
+
+/* reports/bench.json when make bench has written one; NULL otherwise. */
+static json_t *load_bench(void)
+{
+    json_t *b = json_load_file(HS_BENCH_DEFAULT, 0, NULL);
+
+    if (!json_is_object(b)) {
+        json_decref(b);
+        return NULL;
     }
-    in->history = *runs;
-    in->baseline = *base;
-    in->fuzz = *fuzz;
-    return 0;
+    return b;
+}
+
+int hs_report_gather(hs_report_in *in, const hs_report_sources *src, char *err,
+                     size_t errlen)
+{
+    json_t *runs = NULL, *base = NULL, *fuzz = NULL;
+    int rc;
+
+    in->history_file = src->history != NULL ? src->history : HS_HISTORY_DEFAULT;
+    in->baseline_file = src->baseline;
+    rc = hs_history_load(in->history_file, &runs, &in->history_skipped, err, errlen);
+    in->history = runs;
+    if (rc == 0)
+        rc = hs_history_baseline(src->baseline, runs, doc_run_id(in->doc), &base, err,
+                                 errlen);
+    in->baseline = base;
+    if (rc == 0)
+        rc = hs_fuzzstats_load(src->fuzz_out ? src->fuzz_out : HS_FUZZ_OUT_DEFAULT,
+                               src->fuzz_regressions ? src->fuzz_regressions
+                                                     : HS_FUZZ_REGRESSIONS_DEFAULT,
+                               &fuzz, err, errlen);
+    in->fuzz = fuzz;
+    in->bench = rc == 0 ? load_bench() : NULL;
+    return rc;
+}
+
+void hs_report_release(hs_report_in *in)
+{
+    json_decref((json_t *)in->history);
+    json_decref((json_t *)in->baseline);
+    json_decref((json_t *)in->fuzz);
+    json_decref((json_t *)in->bench);
+    in->history = in->baseline = in->fuzz = in->bench = NULL;
 }
 
 int hs_report_after_run(const json_t *doc, const char *dir,
@@ -2015,33 +1845,32 @@ int hs_report_after_run(const json_t *doc, const char *dir,
                         char *err, size_t errlen)
 {
     static const hs_diff_opts dflt = HS_DIFF_OPTS_DEFAULT;
-    hs_report_in in = { .doc = doc, .baseline_file = baseline_path, .diff = dflt };
-    json_t *runs = NULL, *base = NULL, *fuzz = NULL, *bench = NULL;
+    hs_report_in in = { .doc = doc, .diff = dflt };
+    hs_report_sources src = { .history = history_path, .baseline = baseline_path };
     char *path = NULL, hist_err[512] = "";
     int rc = -1, saved;
 
-    in.history_file = history_path != NULL ? history_path : HS_HISTORY_DEFAULT;
     if (hs_results_check(doc, err, errlen) != 0 ||
-        prepare_run(&in, &runs, &base, &fuzz, err, errlen) != 0)
+        hs_report_gather(&in, &src, err, errlen) != 0)
         goto out;
+    /* The baseline was chosen before this run joined the history. */
+    if (hs_history_add((json_t *)in.history, run_entry(doc, in.fuzz), HS_HISTORY_KEEP) != 0) {
+        hs_errf(err, errlen, "history %s: out of memory", in.history_file);
+        goto out;
+    }
     if (asprintf(&path, "%s/index.html", dir) < 0) {
         path = NULL;
         hs_errf(err, errlen, "report: out of memory");
         goto out;
     }
-    saved = hs_history_save(runs, in.history_file, hist_err, sizeof(hist_err));
-    bench = load_bench();
-    in.bench = bench;
+    saved = hs_history_save(in.history, in.history_file, hist_err, sizeof(hist_err));
     rc = hs_report_write(&in, path, err, errlen);
     if (rc == 0 && saved != 0) {
         hs_errf(err, errlen, "%s", hist_err);
         rc = -1;
     }
 out:
-    json_decref(runs);
-    json_decref(base);
-    json_decref(fuzz);
-    json_decref(bench);
+    hs_report_release(&in);
     free(path);
     return rc;
 }

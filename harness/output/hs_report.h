@@ -44,10 +44,10 @@
  */
 #define HS_REPORT_FULL_CASES 500
 
-/* What one page is made of: doc and diff (HS_DIFF_OPTS_DEFAULT) at least. */
 /* Where make bench leaves its figures; the page shows them when present. */
 #define HS_BENCH_DEFAULT "reports/bench.json"
 
+/* What one page is made of: doc and diff (HS_DIFF_OPTS_DEFAULT) at least. */
 typedef struct hs_report_in {
     const json_t *doc;          /* this run's results document */
     const json_t *baseline;     /* an hs_history entry, or NULL for none */
@@ -60,6 +60,25 @@ typedef struct hs_report_in {
     hs_diff_opts diff;          /* regression thresholds */
 } hs_report_in;
 
+/* Where a page's inputs other than the document come from. */
+typedef struct hs_report_sources {
+    const char *history;          /* NULL: HS_HISTORY_DEFAULT */
+    const char *baseline;         /* a pinned results.json; NULL: from the history */
+    const char *fuzz_out;         /* NULL: HS_FUZZ_OUT_DEFAULT */
+    const char *fuzz_regressions; /* NULL: HS_FUZZ_REGRESSIONS_DEFAULT */
+} hs_report_sources;
+
+/*
+ * Fill in everything but in->doc (set before) and in->diff: the history,
+ * the baseline chosen for in->doc, the fuzz summary and the benchmark
+ * figures. Free them with hs_report_release, also after a failure.
+ */
+int hs_report_gather(hs_report_in *in, const hs_report_sources *src, char *err,
+                     size_t errlen);
+
+/* Free what hs_report_gather loaded. */
+void hs_report_release(hs_report_in *in);
+
 /* Append the page to out. The document is checked first (hs_results_check). */
 int hs_report_render(const hs_report_in *in, hs_buf *out, char *err,
                      size_t errlen);
@@ -67,15 +86,6 @@ int hs_report_render(const hs_report_in *in, hs_buf *out, char *err,
 /* Render and replace path atomically. */
 int hs_report_write(const hs_report_in *in, const char *path, char *err,
                     size_t errlen);
-
-/*
- * `build/harness report RESULTS.json [--baseline B.json] [--history FILE]
- * [--out FILE] [--fuzz-out DIR] [--fuzz-regressions DIR]`: rebuild a page
- * from saved results; argv[0] is "report". The history is read, never
- * written. Returns the exit code: 0 written, 1 the page could not be
- * written, 2 bad usage or an unreadable or malformed input file.
- */
-int hs_report_main(int argc, char **argv);
 
 /*
  * At the end of every run, once results.json is in dir: add the run to the

@@ -17,7 +17,7 @@
  *      over from the previous cycle's writer is not taken for an answer.
  */
 #include "target/hs_faultctl.h"
-#include "wire/hs_transcript.h"
+#include "util/hs_clock.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -6,7 +6,7 @@
 #include "target/hs_proc.h"
 #include "util/hs_buf.h"
 #include "util/hs_escape.h"
-#include "wire/hs_transcript.h"
+#include "util/hs_clock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -17,7 +17,7 @@
 
 #include "util/hs_buf.h"
 #include "util/hs_escape.h"
-#include "wire/hs_frame.h"
+#include "util/hs_utf8.h"
 
 #define RANDOM_ROUNDS 20000
 

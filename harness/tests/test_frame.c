@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "wire/hs_frame.h"
+#include "util/hs_utf8.h"
 
 static const unsigned char rfc_key[4] = { 0x37, 0xfa, 0x21, 0x3d };
 

@@ -25,12 +25,13 @@
 #include <cmocka.h>
 
 #include "util/hs_buf.h"
-#include "wire/hs_frame.h"
 #include "util/hs_fsutil.h"
 #include "output/hs_fuzzstats.h"
 #include "output/hs_history.h"
+#include "cli/hs_cli.h"
 #include "output/hs_report.h"
 #include "output/hs_results.h"
+#include "util/hs_utf8.h"
 
 #define BIG_CASES 10000
 
@@ -722,7 +723,7 @@ static void test_fuzz_section(void **state)
 
 /* ---- tests: entry points ----------------------------------------------- */
 
-/* hs_report_main with "report" and the given arguments, NULL-terminated. */
+/* hs_cli_report with "report" and the given arguments, NULL-terminated. */
 static int run_main(const char *first, ...)
 {
     char *argv[10] = { "report" };
@@ -734,7 +735,7 @@ static int run_main(const char *first, ...)
     for (a = first; a != NULL && argc < 9; a = va_arg(ap, const char *))
         argv[argc++] = (char *)a;
     va_end(ap);
-    return hs_report_main(argc, argv);
+    return hs_cli_report(argc, argv);
 }
 
 static void save_doc(const json_t *doc, const char *name, char *path, size_t len)

@@ -20,7 +20,7 @@ static const char *const five[] = { "agent_started", "agent_thinking", "tool_exe
                                     "tool_completed", "agent_completed" };
 
 typedef struct fx {
-    hs_soak_history *h;
+    hs_soakcheck_history *h;
     json_t *verdict;
     double t;
 } fx;
@@ -29,7 +29,7 @@ static int setup(void **state)
 {
     fx *f = calloc(1, sizeof(*f));
 
-    f->h = hs_soak_history_new();
+    f->h = hs_soakcheck_new();
     *state = f;
     return f->h ? 0 : -1;
 }
@@ -39,7 +39,7 @@ static int teardown(void **state)
     fx *f = *state;
 
     json_decref(f->verdict);
-    hs_soak_history_free(f->h);
+    hs_soakcheck_free(f->h);
     free(f);
     return 0;
 }
@@ -47,12 +47,12 @@ static int teardown(void **state)
 /* A connection of client c, upgraded. */
 static void open_conn(fx *f, int c, long conn)
 {
-    assert_int_equal(hs_soak_upgrade(f->h, c, conn, 101, f->t += 1), HS_SOAK_OK);
+    assert_int_equal(hs_soakcheck_upgrade(f->h, c, conn, 101, f->t += 1), HS_SOAKCHECK_OK);
 }
 
 static long invoke(fx *f, int c, long conn, int seq, int attempt)
 {
-    long i = hs_soak_invoke(f->h, c, conn, HS_SOAK_AGENT, seq, attempt, f->t += 1);
+    long i = hs_soakcheck_invoke(f->h, c, conn, HS_SOAKCHECK_AGENT, seq, attempt, f->t += 1);
 
     assert_true(i >= 0);
     return i;
@@ -63,9 +63,9 @@ static void frame(fx *f, int c, long conn, const char *type, long req, int degra
     char id[32];
     json_t *j;
 
-    hs_soak_request_id(req, id, sizeof(id));
+    hs_soakcheck_request_id(req, id, sizeof(id));
     j = json_pack("{s:s,s:s,s:b}", "type", type, "request_id", id, "degraded", degraded);
-    assert_int_equal(hs_soak_frame(f->h, c, conn, j, f->t += 1), HS_SOAK_OK);
+    assert_int_equal(hs_soakcheck_frame(f->h, c, conn, j, f->t += 1), HS_SOAKCHECK_OK);
     json_decref(j);
 }
 
@@ -85,16 +85,16 @@ static void all_five(fx *f, int c, long conn, long req)
 
 static void close_conn(fx *f, int c, long conn)
 {
-    assert_int_equal(hs_soak_end(f->h, c, conn, 1000, 1, f->t += 1), HS_SOAK_OK);
+    assert_int_equal(hs_soakcheck_end(f->h, c, conn, 1000, 1, f->t += 1), HS_SOAKCHECK_OK);
 }
 
 static int check(fx *f, int transport_faults)
 {
-    hs_soak_check_opts o = { transport_faults, 0 };
+    hs_soakcheck_opts o = { transport_faults, 0 };
     int n;
 
     json_decref(f->verdict);
-    n = hs_soak_check(f->h, &o, &f->verdict);
+    n = hs_soakcheck_run(f->h, &o, &f->verdict);
     assert_non_null(f->verdict);
     assert_int_equal(json_integer_value(json_object_get(f->verdict, "violations")), n);
     return n;
@@ -223,7 +223,7 @@ static void request_without_outcome_is_named(void **state)
     close_conn(f, 0, 0);
     open_conn(f, 1, 1);
     invoke(f, 1, 1, 0, 1);
-    assert_int_equal(hs_soak_end(f->h, 1, 1, HS_SOAK_TIMEOUT, 0, f->t += 1), HS_SOAK_OK);
+    assert_int_equal(hs_soakcheck_end(f->h, 1, 1, HS_SOAKCHECK_TIMEOUT, 0, f->t += 1), HS_SOAKCHECK_OK);
     open_conn(f, 2, 2);
     invoke(f, 2, 2, 0, 1);
     assert_int_equal(check(f, 0), 3);
@@ -241,7 +241,7 @@ static void cut_is_unknown_only_with_transport_faults(void **state)
 
     open_conn(f, 0, 0);
     answer(f, 0, 0, invoke(f, 0, 0, 0, 1), part, 1);
-    assert_int_equal(hs_soak_end(f->h, 0, 0, HS_SOAK_ABNORMAL, 0, f->t += 1), HS_SOAK_OK);
+    assert_int_equal(hs_soakcheck_end(f->h, 0, 0, HS_SOAKCHECK_ABNORMAL, 0, f->t += 1), HS_SOAKCHECK_OK);
     open_conn(f, 0, 1);
     all_five(f, 0, 1, invoke(f, 0, 1, 0, 2));
     close_conn(f, 0, 1);
@@ -268,10 +268,10 @@ static void errors_fail_and_mixed_answers_are_caught(void **state)
 
     open_conn(f, 0, 0);
     invoke(f, 0, 0, 0, 1);
-    hs_soak_frame(f->h, 0, 0, e, f->t += 1);
+    hs_soakcheck_frame(f->h, 0, 0, e, f->t += 1);
     r = invoke(f, 0, 0, 1, 1);
     all_five(f, 0, 0, r);
-    hs_soak_frame(f->h, 0, 0, e1, f->t += 1);
+    hs_soakcheck_frame(f->h, 0, 0, e1, f->t += 1);
     close_conn(f, 0, 0);
     json_decref(e);
     json_decref(e1);
@@ -286,12 +286,12 @@ static void forbidden_closes_and_5xx_are_caught(void **state)
 {
     fx *f = *state;
 
-    assert_int_equal(hs_soak_upgrade(f->h, 0, 0, 503, f->t += 1), HS_SOAK_OK);
-    assert_int_equal(hs_soak_end(f->h, 0, 0, 1000, 0, f->t += 1), HS_SOAK_OK);
+    assert_int_equal(hs_soakcheck_upgrade(f->h, 0, 0, 503, f->t += 1), HS_SOAKCHECK_OK);
+    assert_int_equal(hs_soakcheck_end(f->h, 0, 0, 1000, 0, f->t += 1), HS_SOAKCHECK_OK);
     open_conn(f, 1, 1);
-    assert_int_equal(hs_soak_end(f->h, 1, 1, 1011, 0, f->t += 1), HS_SOAK_OK);
+    assert_int_equal(hs_soakcheck_end(f->h, 1, 1, 1011, 0, f->t += 1), HS_SOAKCHECK_OK);
     open_conn(f, 2, 2);
-    assert_int_equal(hs_soak_end(f->h, 2, 2, 1013, 0, f->t += 1), HS_SOAK_OK);
+    assert_int_equal(hs_soakcheck_end(f->h, 2, 2, 1013, 0, f->t += 1), HS_SOAKCHECK_OK);
     assert_int_equal(check(f, 1), 3);
     assert_message(f, "connection 0 (client 0)", "HTTP 503 instead of 101 (a 5xx)");
     assert_message(f, "connection 1 (client 1)", "1011 (internal error)");
@@ -303,10 +303,10 @@ static void silent_upgrade_and_close_are_caught(void **state)
 {
     fx *f = *state;
 
-    assert_int_equal(hs_soak_end(f->h, 0, 0, HS_SOAK_TIMEOUT, 0, f->t += 1), HS_SOAK_OK);
+    assert_int_equal(hs_soakcheck_end(f->h, 0, 0, HS_SOAKCHECK_TIMEOUT, 0, f->t += 1), HS_SOAKCHECK_OK);
     open_conn(f, 1, 1);
     all_five(f, 1, 1, invoke(f, 1, 1, 0, 1));
-    assert_int_equal(hs_soak_end(f->h, 1, 1, HS_SOAK_TIMEOUT, 1, f->t += 1), HS_SOAK_OK);
+    assert_int_equal(hs_soakcheck_end(f->h, 1, 1, HS_SOAKCHECK_TIMEOUT, 1, f->t += 1), HS_SOAKCHECK_OK);
     assert_int_equal(check(f, 1), 2);
     assert_message(f, "connection 0 (client 0)", "upgrade got no answer");
     assert_message(f, "connection 1 (client 1)", "close got no answer");
@@ -319,7 +319,7 @@ static void close_1013_fails_the_request(void **state)
 
     open_conn(f, 0, 0);
     invoke(f, 0, 0, 0, 1);
-    assert_int_equal(hs_soak_end(f->h, 0, 0, 1013, 0, f->t += 1), HS_SOAK_OK);
+    assert_int_equal(hs_soakcheck_end(f->h, 0, 0, 1013, 0, f->t += 1), HS_SOAKCHECK_OK);
     assert_int_equal(check(f, 0), 0);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(f->verdict,
                      "failed_codes"), "close_1013")), 1);
@@ -332,7 +332,7 @@ static void degraded_before_notice_is_caught(void **state)
     long r;
 
     open_conn(f, 0, 0);
-    hs_soak_frame(f->h, 0, 0, notice, f->t += 1);
+    hs_soakcheck_frame(f->h, 0, 0, notice, f->t += 1);
     r = invoke(f, 0, 0, 0, 1);
     for (int i = 0; i < 5; i++)
         frame(f, 0, 0, five[i], r, 1);
@@ -364,9 +364,9 @@ static void foreign_ids_and_hostile_codes(void **state)
     open_conn(f, 0, 0);
     all_five(f, 0, 0, invoke(f, 0, 0, 0, 1));
     invoke(f, 0, 0, 1, 1);
-    hs_soak_frame(f->h, 0, 0, hostile, f->t += 1);
-    hs_soak_frame(f->h, 0, 0, bogus, f->t += 1);
-    hs_soak_frame(f->h, 0, 0, noid, f->t += 1);
+    hs_soakcheck_frame(f->h, 0, 0, hostile, f->t += 1);
+    hs_soakcheck_frame(f->h, 0, 0, bogus, f->t += 1);
+    hs_soakcheck_frame(f->h, 0, 0, noid, f->t += 1);
     close_conn(f, 0, 0);
     json_decref(bogus);
     json_decref(noid);
@@ -388,13 +388,13 @@ static void pings_and_latency(void **state)
 
     open_conn(f, 0, 0);
     for (int s = 0; s < 100; s++) {
-        long r = hs_soak_invoke(f->h, 0, 0, HS_SOAK_PING, s, 1, f->t);
+        long r = hs_soakcheck_invoke(f->h, 0, 0, HS_SOAKCHECK_PING, s, 1, f->t);
         char id[32];
         json_t *pong;
 
-        hs_soak_request_id(r, id, sizeof(id));
+        hs_soakcheck_request_id(r, id, sizeof(id));
         pong = json_pack("{s:s,s:s}", "type", "pong", "request_id", id);
-        hs_soak_frame(f->h, 0, 0, pong, f->t + s + 1);
+        hs_soakcheck_frame(f->h, 0, 0, pong, f->t + s + 1);
         json_decref(pong);
     }
     close_conn(f, 0, 0);

@@ -12,7 +12,7 @@
 
 #include "gateway/gw_auth.h"
 #include "gateway/gw_faults.h"
-#include "judge/hs_runner.h"
+#include "wire/hs_url.h"
 #include "wire/hs_token.h"
 
 static int verify(const char *kind, const char *secret)
@@ -75,20 +75,20 @@ static void test_ws_url(void **state)
     char host[64], path[64];
     int port;
 
-    assert_int_equal(hs_parse_ws_url("ws://127.0.0.1:9001/echo", host, sizeof(host), &port,
+    assert_int_equal(hs_url_parse_ws("ws://127.0.0.1:9001/echo", host, sizeof(host), &port,
                                      path, sizeof(path)), 0);
     assert_string_equal(host, "127.0.0.1");
     assert_int_equal(port, 9001);
     assert_string_equal(path, "/echo");
-    assert_int_equal(hs_parse_ws_url("ws://localhost:80", host, sizeof(host), &port,
+    assert_int_equal(hs_url_parse_ws("ws://localhost:80", host, sizeof(host), &port,
                                      path, sizeof(path)), 0);
     assert_string_equal(path, "/");
-    assert_int_equal(hs_parse_ws_url("http://h:1/", host, sizeof(host), &port, path, sizeof(path)), -1);
-    assert_int_equal(hs_parse_ws_url("ws://h/", host, sizeof(host), &port, path, sizeof(path)), -1);
-    assert_int_equal(hs_parse_ws_url("ws://h:0/", host, sizeof(host), &port, path, sizeof(path)), -1);
-    assert_int_equal(hs_parse_ws_url("ws://h:99999/", host, sizeof(host), &port, path, sizeof(path)), -1);
-    assert_int_equal(hs_parse_ws_url("ws://:80/", host, sizeof(host), &port, path, sizeof(path)), -1);
-    assert_int_equal(hs_parse_ws_url("ws://h:80x/", host, sizeof(host), &port, path, sizeof(path)), -1);
+    assert_int_equal(hs_url_parse_ws("http://h:1/", host, sizeof(host), &port, path, sizeof(path)), -1);
+    assert_int_equal(hs_url_parse_ws("ws://h/", host, sizeof(host), &port, path, sizeof(path)), -1);
+    assert_int_equal(hs_url_parse_ws("ws://h:0/", host, sizeof(host), &port, path, sizeof(path)), -1);
+    assert_int_equal(hs_url_parse_ws("ws://h:99999/", host, sizeof(host), &port, path, sizeof(path)), -1);
+    assert_int_equal(hs_url_parse_ws("ws://:80/", host, sizeof(host), &port, path, sizeof(path)), -1);
+    assert_int_equal(hs_url_parse_ws("ws://h:80x/", host, sizeof(host), &port, path, sizeof(path)), -1);
 }
 
 int main(void)

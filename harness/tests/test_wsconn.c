@@ -25,6 +25,8 @@
 #include "wire/hs_frame.h"
 #include "wire/hs_transcript.h"
 #include "wire/hs_wsconn.h"
+#include "util/hs_clock.h"
+#include "util/hs_escape.h"
 
 #define CEILING_MS 5000
 
@@ -905,7 +907,7 @@ static void test_undecodable_frames(void **state)
 
 static void test_sanitize(void **state)
 {
-    char *s = hs_text_sanitize((const unsigned char *)"ok\xC3\xA9\xFF\x00\x1b\t\xC2\x85", 10);
+    char *s = hs_escape_sanitize((const unsigned char *)"ok\xC3\xA9\xFF\x00\x1b\t\xC2\x85", 10);
 
     assert_string_equal(s, "ok\xC3\xA9\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\t\xEF\xBF\xBD");
     free(s);

@@ -23,3 +23,17 @@ int hs_args_long(const char *prog, const char *flag, const char *v, long min, lo
     *out = n;
     return 0;
 }
+
+int hs_args_prob(const char *prog, const char *flag, const char *v, double *out)
+{
+    char *end;
+    double p = strtod(v, &end);
+
+    if (!*v || *end || !(p >= 0 && p <= 1)) {
+        fprintf(stderr, "%s: %s expects a probability from 0 to 1, got \"%s\"\n", prog, flag,
+                v);
+        return -1;
+    }
+    *out = p;
+    return 0;
+}

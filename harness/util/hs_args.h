@@ -12,4 +12,10 @@
 int hs_args_long(const char *prog, const char *flag, const char *v, long min, long max,
                  long *out);
 
+/*
+ * Parse v as a probability in [0, 1]. On failure prints
+ * "PROG: FLAG expects a probability from 0 to 1, got "V"" and returns -1.
+ */
+int hs_args_prob(const char *prog, const char *flag, const char *v, double *out);
+
 #endif

@@ -8,9 +8,10 @@
  */
 #include "util/hs_escape.h"
 
+#include <stdlib.h>
 #include <string.h>
 
-#include "wire/hs_frame.h"
+#include "util/hs_utf8.h"
 
 #define HS_ESC_INVALID (-1L)
 
@@ -305,4 +306,38 @@ size_t hs_escape_clip(const char *s, size_t n, size_t max)
         i += k;
     }
     return i;
+}
+
+static const char hs_replacement_char[] = "\xEF\xBF\xBD"; /* U+FFFD */
+
+/* Is the well-formed sequence p[0..k) a control character? */
+static int is_control(const unsigned char *p, size_t k)
+{
+    if (k == 1)
+        return (p[0] < 0x20 && p[0] != '\t' && p[0] != '\n' && p[0] != '\r') ||
+               p[0] == 0x7F;
+    return k == 2 && p[0] == 0xC2 && p[1] < 0xA0;
+}
+
+char *hs_escape_sanitize(const unsigned char *p, size_t n)
+{
+    char *out = malloc(3 * n + 1);
+    size_t i = 0, o = 0, k;
+
+    if (out == NULL)
+        return NULL;
+    while (i < n) {
+        k = hs_utf8_seq_len(p + i, n - i);
+        if (k == 0 || is_control(p + i, k)) {
+            memcpy(out + o, hs_replacement_char, 3);
+            o += 3;
+            i += k == 0 ? 1 : k;
+            continue;
+        }
+        memcpy(out + o, p + i, k);
+        o += k;
+        i += k;
+    }
+    out[o] = '\0';
+    return out;
 }

@@ -99,4 +99,12 @@ int hs_escape_json(hs_escape_fn fn, const json_t *v, hs_buf *out);
  */
 size_t hs_escape_clip(const char *s, size_t n, size_t max);
 
+/*
+ * Copy n bytes as a NUL-terminated, valid UTF-8 string that is safe to show:
+ * invalid sequences and control characters (C0 other than tab, CR and LF,
+ * DEL, C1) become U+FFFD, so NUL cannot cut the string short and terminal
+ * escapes cannot reach a screen. malloc'd; NULL only when memory runs out.
+ */
+char *hs_escape_sanitize(const unsigned char *p, size_t n);
+
 #endif

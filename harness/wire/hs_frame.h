@@ -94,14 +94,4 @@ int hs_close_payload_parse(const unsigned char *p, size_t n, int *code,
 /* May this code appear in a close frame on the wire (RFC 6455 7.4)? 1 or 0. */
 int hs_close_code_valid(int code);
 
-/*
- * Length of the well-formed UTF-8 sequence at the start of p (1 to 4), or 0
- * when the bytes there are not one (overlong forms, surrogates and code
- * points above U+10FFFF are refused, RFC 3629). n must be at least 1.
- */
-size_t hs_utf8_seq_len(const unsigned char *p, size_t n);
-
-/* Is p[0..n) entirely well-formed UTF-8 (RFC 6455 8.1)? 1 or 0. */
-int hs_utf8_valid(const unsigned char *p, size_t n);
-
 #endif

@@ -9,13 +9,14 @@
 #include "wire/hs_http.h"
 #include "util/hs_buf.h"
 #include "util/hs_escape.h"
-#include "wire/hs_transcript.h"
+#include "util/hs_clock.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <netdb.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -2,84 +2,24 @@
  * hs_transcript: the wire transcript (see hs_transcript.h).
  */
 #include "wire/hs_transcript.h"
+#include "util/hs_clock.h"
+#include "util/hs_escape.h"
 
 #include <math.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static const char hs_replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
-
-/* 0 means "no origin yet"; CLOCK_MONOTONIC never reads 0 after boot. */
-static _Atomic long long hs_origin_ns;
-
-static long long mono_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-double hs_now_ms(void)
-{
-    long long now = mono_ns();
-    long long expected = 0;
-
-    /* The first caller wins; others read the origin it stored. */
-    atomic_compare_exchange_strong(&hs_origin_ns, &expected, now);
-    return (double)(now - atomic_load(&hs_origin_ns)) / 1e6;
-}
-
-void hs_clock_reset(void)
-{
-    atomic_store(&hs_origin_ns, mono_ns());
-}
 
 json_t *hs_transcript_new(void)
 {
     return json_array();
 }
 
-/* Is the well-formed sequence p[0..k) a control character? */
-static int is_control(const unsigned char *p, size_t k)
-{
-    if (k == 1)
-        return (p[0] < 0x20 && p[0] != '\t' && p[0] != '\n' && p[0] != '\r') ||
-               p[0] == 0x7F;
-    return k == 2 && p[0] == 0xC2 && p[1] < 0xA0;
-}
-
-char *hs_text_sanitize(const unsigned char *p, size_t n)
-{
-    char *out = malloc(3 * n + 1);
-    size_t i = 0, o = 0, k;
-
-    if (out == NULL)
-        return NULL;
-    while (i < n) {
-        k = hs_utf8_seq_len(p + i, n - i);
-        if (k == 0 || is_control(p + i, k)) {
-            memcpy(out + o, hs_replacement, 3);
-            o += 3;
-            i += k == 0 ? 1 : k;
-            continue;
-        }
-        memcpy(out + o, p + i, k);
-        o += k;
-        i += k;
-    }
-    out[o] = '\0';
-    return out;
-}
-
 /* Store a sanitized copy of p[0..n) under key; nothing if memory runs out. */
 static void set_text(json_t *e, const char *key, const unsigned char *p, size_t n)
 {
-    char *s = hs_text_sanitize(p, n);
+    char *s = hs_escape_sanitize(p, n);
 
     if (s != NULL)
         json_object_set_new(e, key, json_string(s));

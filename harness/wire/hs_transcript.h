@@ -31,12 +31,6 @@
 #define HS_TRANSCRIPT_MAX 2000
 #define HS_TRANSCRIPT_PREVIEW 256
 
-/* Milliseconds on a monotonic clock since the origin. The first call sets
- * the origin unless hs_clock_reset was called before. Thread-safe. */
-double hs_now_ms(void);
-
-/* Make "now" the origin: call once when a run starts. */
-void hs_clock_reset(void);
 
 json_t *hs_transcript_new(void);
 
@@ -58,12 +52,5 @@ void hs_transcript_raw(json_t *t, const char *dir, const unsigned char *b,
 void hs_transcript_note(json_t *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/*
- * Copy n bytes as a NUL-terminated, valid UTF-8 string that is safe to show:
- * invalid sequences and control characters (C0 other than tab, CR and LF,
- * DEL, C1) become U+FFFD, so NUL cannot cut the string short and terminal
- * escapes cannot reach a screen. malloc'd; NULL only when memory runs out.
- */
-char *hs_text_sanitize(const unsigned char *p, size_t n);
 
 #endif

@@ -7,6 +7,9 @@
  */
 #include "wire/hs_wsconn.h"
 #include "wire/hs_transcript.h"
+#include "util/hs_clock.h"
+#include "util/hs_utf8.h"
+#include "util/hs_escape.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -420,7 +423,7 @@ static void add_header(json_t *headers, const unsigned char *line, size_t n)
         vstart++;
     while (n > vstart && (line[n - 1] == ' ' || line[n - 1] == '\t'))
         n--;
-    value = hs_text_sanitize(line + vstart, n - vstart);
+    value = hs_escape_sanitize(line + vstart, n - vstart);
     if (value == NULL)
         return;
     old = json_string_value(json_object_get(headers, name));
@@ -509,7 +512,7 @@ static void read_body(hs_wsconn *c, hs_ws_handshake *hs, double deadline)
     }
     if (want > c->end - c->start)
         want = c->end - c->start;
-    hs->body = hs_text_sanitize(c->buf + c->start, want);
+    hs->body = hs_escape_sanitize(c->buf + c->start, want);
     if (want > 0)
         hs_transcript_raw(c->transcript, "recv", c->buf + c->start, want);
     c->start = c->end = 0;
@@ -1021,7 +1024,7 @@ static int on_close(hs_wsconn *c, const hs_frame *f, hs_ws_msg *m)
     c->close_returned = 1;
     m->opcode = HS_OP_CLOSE;
     m->close_code = code;
-    text = hs_text_sanitize((const unsigned char *)reason, rlen);
+    text = hs_escape_sanitize((const unsigned char *)reason, rlen);
     if (text != NULL)
         snprintf(m->close_reason, sizeof(m->close_reason), "%s", text);
     free(text);

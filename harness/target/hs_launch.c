@@ -1,0 +1,195 @@
+/*
+ * hs_launch: one way to start a target. See hs_launch.h.
+ */
+#include "target/hs_launch.h"
+
+#include <arpa/inet.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "util/hs_argv.h"
+#include "util/hs_buf.h"
+
+char **hs_launch_gateway_argv(const hs_launch *l)
+{
+    char **argv = NULL, seed[32];
+    size_t n = 0;
+    int rc = 0;
+
+    snprintf(seed, sizeof(seed), "%lu", l->seed);
+    rc |= hs_argv_add(&argv, &n, l->gateway);
+    rc |= hs_argv_add(&argv, &n, "--port");
+    rc |= hs_argv_add(&argv, &n, "0");
+    rc |= hs_argv_add(&argv, &n, "--port-file");
+    rc |= hs_argv_add(&argv, &n, "{port_file}");
+    if (l->fiu_ctrl) {
+        rc |= hs_argv_add(&argv, &n, "--fiu-ctrl");
+        rc |= hs_argv_add(&argv, &n, l->fiu_ctrl);
+    }
+    rc |= hs_argv_add(&argv, &n, "--seed");
+    rc |= hs_argv_add(&argv, &n, seed);
+    for (size_t i = 0; l->gateway_args && l->gateway_args[i]; i++)
+        rc |= hs_argv_add(&argv, &n, l->gateway_args[i]);
+    if (rc != 0) {
+        hs_argv_free(argv);
+        return NULL;
+    }
+    return argv;
+}
+
+/* word with every "{fiu_ctrl}" replaced by prefix; NULL when out of memory. */
+static char *subst_fiu_ctrl(const char *word, const char *prefix)
+{
+    hs_buf b = { 0 };
+    const char *at;
+
+    while ((at = strstr(word, "{fiu_ctrl}")) != NULL) {
+        hs_buf_append(&b, word, (size_t)(at - word));
+        hs_buf_puts(&b, prefix);
+        word = at + strlen("{fiu_ctrl}");
+    }
+    hs_buf_puts(&b, word);
+    if (hs_buf_failed(&b)) {
+        hs_buf_free(&b);
+        return NULL;
+    }
+    return b.p;
+}
+
+/* --target-cmd's words, with {fiu_ctrl} replaced by the control prefix. */
+static char **command_argv(const hs_launch *l, char *err, size_t errlen)
+{
+    char **argv = hs_argv_split("--target-cmd", l->cmd, err, errlen);
+
+    for (size_t i = 0; argv && argv[i]; i++) {
+        char *word;
+
+        if (!strstr(argv[i], "{fiu_ctrl}"))
+            continue;
+        word = subst_fiu_ctrl(argv[i], l->fiu_ctrl ? l->fiu_ctrl : "");
+        if (!word) {
+            hs_errf(err, errlen, "out of memory building the target's command");
+            hs_argv_free(argv);
+            return NULL;
+        }
+        free(argv[i]);
+        argv[i] = word;
+    }
+    return argv;
+}
+
+/*
+ * Ask the kernel for a free port, then let it go for the target to bind.
+ * Another process could take it in between; the target then fails to start
+ * with a clear error, and --target-cmd with {port_file} avoids the race.
+ */
+static int free_port(void)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = 0;
+
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+/* FIU_ENABLE=<one enable_random command per line>, or NULL. */
+static char *posix_env(const hs_launch *l)
+{
+    hs_buf b = { 0 };
+
+    hs_buf_puts(&b, "FIU_ENABLE=");
+    for (size_t i = 0; i < l->nposix; i++)
+        hs_buf_printf(&b, "%senable_random name=%s,probability=%g,failnum=1,failinfo=%d",
+                      i ? "\n" : "", l->posix[i].name, l->posix[i].probability,
+                      l->posix[i].err);
+    if (hs_buf_failed(&b)) {
+        hs_buf_free(&b);
+        return NULL;
+    }
+    return b.p;
+}
+
+/* The LD_PRELOAD list: the caller's first library, then libfiu's two. */
+static char *posix_preload(const hs_launch *l)
+{
+    char *preload = NULL;
+
+    if (asprintf(&preload, "%s%s" HS_LAUNCH_FIU_LIB "/fiu_run_preload.so "
+                 HS_LAUNCH_FIU_LIB "/fiu_posix_preload.so",
+                 l->preload_first ? l->preload_first : "", l->preload_first ? " " : "") < 0)
+        return NULL;
+    return preload;
+}
+
+/* Everything the spec points at, owned here until the target has started. */
+typedef struct launch_parts {
+    char port_file[PATH_MAX + 8];
+    char secret_env[256];
+    char seed_env[64];
+    char *fiu_env;
+    char *preload;
+    char *env[4];
+    char **argv;
+} launch_parts;
+
+static int build_env(const hs_launch *l, launch_parts *p, char *err, size_t errlen)
+{
+    int ne = 0;
+
+    if (l->secret) {
+        snprintf(p->secret_env, sizeof(p->secret_env), "GATEWAY_JWT_SECRET=%s", l->secret);
+        p->env[ne++] = p->secret_env;
+    }
+    snprintf(p->seed_env, sizeof(p->seed_env), "FIU_PRNG_SEED=%lu", l->seed);
+    p->env[ne++] = p->seed_env;
+    if (l->nposix) {
+        p->fiu_env = posix_env(l);
+        p->preload = posix_preload(l);
+        if (!p->fiu_env || !p->preload) {
+            hs_errf(err, errlen, "out of memory building the target's environment");
+            return -1;
+        }
+        p->env[ne++] = p->fiu_env;
+    }
+    return 0;
+}
+
+int hs_launch_start(const hs_launch *l, hs_target *t, char *err, size_t errlen)
+{
+    launch_parts p = { .fiu_env = NULL };
+    hs_target_spec spec = { 0 };
+    int rc = -1;
+
+    snprintf(p.port_file, sizeof(p.port_file), "%s/port", l->dir);
+    p.argv = l->cmd ? command_argv(l, err, errlen) : hs_launch_gateway_argv(l);
+    if (!p.argv && !l->cmd)
+        hs_errf(err, errlen, "out of memory building the gateway's command");
+    if (p.argv && build_env(l, &p, err, errlen) == 0) {
+        spec.argv = p.argv;
+        spec.env = p.env;
+        spec.stderr_path = l->stderr_path;
+        spec.port_file = p.port_file;
+        /* A command that takes {port} but writes no port file gets a free one. */
+        if (l->cmd && !strstr(l->cmd, "{port_file}")) {
+            spec.port_file = NULL;
+            spec.port = free_port();
+        }
+        spec.ready_timeout_ms = l->ready_timeout_ms;
+        spec.preload = p.preload;
+        rc = hs_target_start(&spec, t, err, errlen) == HS_TARGET_OK ? 0 : -1;
+    }
+    hs_argv_free(p.argv);
+    free(p.fiu_env);
+    free(p.preload);
+    return rc;
+}
