@@ -27,7 +27,7 @@ HS_MAIN := harness/cli/hs_main.c
 HS_MAINS := $(HS_MAIN) harness/load/bench.c
 HS_SRC  := $(filter-out $(HS_MAINS),$(wildcard $(HS_LAYERS:%=harness/%/*.c)))
 TEST_SRC := $(wildcard harness/tests/test_*.c)
-HDRS    := $(wildcard $(HS_LAYERS:%=harness/%/*.h) harness/gateway/*.h harness/common/*)
+HDRS    := $(wildcard $(HS_LAYERS:%=harness/%/*.h) harness/gateway/*.h harness/common/* harness/tests/*.h)
 
 # Object trees: plain and sanitized builds share sources, not objects.
 obj      = $(patsubst harness/%.c,$(BUILD)/obj/%.o,$(1))
