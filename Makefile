@@ -10,13 +10,22 @@ JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD   := build
 
 PKGS    := libwebsockets-dev libjansson-dev libfiu-dev fiu-utils libjwt-dev \
-           libcmocka-dev libssl-dev zlib1g-dev pkg-config libxml2-utils python3-websockets
+           libcmocka-dev libssl-dev zlib1g-dev pkg-config libxml2-utils python3-websockets \
+           patch
 
 WARN    := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wformat=2
 CFLAGS  ?= -O2 -g
 CPPFLAGS_ALL := -D_GNU_SOURCE -DFIU_ENABLE=1 -Iharness -Iharness/common
 LIBS    := -lwebsockets -ljansson -ljwt -lfiu -lssl -lcrypto -lz -lm -lpthread
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+HARNESS := $(BUILD)/harness
+# How every sanitized binary runs: leaks reported, lws's own suppressed, and
+# the ASan runtime preloaded ahead of libfiu's preload for POSIX faults.
+ASAN_RT  = $(shell $(CC) -print-file-name=libasan.so)
+SAN_ENV := ASAN_OPTIONS=detect_leaks=1 \
+           LSAN_OPTIONS=suppressions=$(CURDIR)/fixtures/lsan.supp:print_suppressions=0
+# A hung unit test fails instead of hanging CI (seconds, per binary).
+UNIT_TIMEOUT ?= 300
 
 GW_MAIN := harness/gateway/gw_main.c
 GW_SRC  := $(filter-out $(GW_MAIN),$(wildcard harness/gateway/*.c))
@@ -48,15 +57,11 @@ CONF_DIR := scenarios/conformance/generated
 all: deps $(BUILD)/gateway $(BUILD)/harness $(CONF_DIR)/.generated
 
 # Installs what is missing, once per build folder (apt-get update first).
+NEED    := harness/tools/need.sh
 deps: $(BUILD)/.deps
 $(BUILD)/.deps:
 	@mkdir -p $(BUILD)
-	@missing=""; for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  if [ "$$(id -u)" != 0 ]; then echo "error: missing Debian packages:$$missing (run make as root, or install them)" >&2; exit 1; fi; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
-	fi; touch $@
+	@$(NEED) packages $(PKGS) && touch $@
 
 $(BUILD)/obj/%.o: harness/%.c $(HDRS) | $(BUILD)/.deps
 	@mkdir -p $(dir $@)
@@ -92,20 +97,21 @@ $(BUILD)/asan/tests/%: $(BUILD)/asan/obj/tests/%.o $(call asanobj,$(GW_SRC) $(HS
 	$(CC) $(SAN) $^ -o $@ $(LIBS) -lcmocka
 
 # Unit tests print cmocka's own summary lines; a failing binary fails make.
+# Each binary runs under `timeout`: 124 means it hung and was stopped.
 unit: deps $(TESTS)
-	@rc=0; for t in $(TESTS); do $$t || rc=1; done; exit $$rc
+	@rc=0; for t in $(TESTS); do timeout $(UNIT_TIMEOUT) $$t || { echo "$$t: exit $$?" >&2; rc=1; }; done; exit $$rc
 
 unit-asan: deps $(ASAN_TESTS)
-	@rc=0; for t in $(ASAN_TESTS); do ASAN_OPTIONS=detect_leaks=1 $$t || rc=1; done; exit $$rc
+	@rc=0; for t in $(ASAN_TESTS); do $(SAN_ENV) timeout $(UNIT_TIMEOUT) $$t || { echo "$$t: exit $$?" >&2; rc=1; }; done; exit $$rc
 
 # The main job: the whole suite against the reference gateway.
 run: all
-	@build/harness $(HARNESS_FLAGS) scenarios; rc=$$?; \
+	@$(HARNESS) $(HARNESS_FLAGS) scenarios; rc=$$?; \
 	echo "report: reports/latest/index.html"; exit $$rc
 
 # Rebuild the latest run's page from its saved results.
 report: all
-	build/harness report reports/latest/results.json
+	$(HARNESS) report reports/latest/results.json
 
 # How long a report takes to write for 10,000 cases, and how big it is.
 $(BUILD)/bench_report: $(BUILD)/obj/tests/bench_report.o $(call obj,$(HS_SRC))
@@ -118,22 +124,21 @@ bench: bench-report
 
 # The report in a real browser: headless Chromium renders it, no test data runs.
 browser-check: all
-	harness/tests/browser_check.sh $(BUILD)/browser-check
+	HARNESS=$(HARNESS) harness/tests/browser_check.sh $(BUILD)/browser-check
 
 # The suite against the sanitized gateway: a sanitizer report fails a case.
 # With POSIX faults, the ASan runtime must be loaded before libfiu's preload.
 suite: all $(BUILD)/asan/gateway
-	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/fixtures/lsan.supp:print_suppressions=0 \
-	  build/harness --gateway $(BUILD)/asan/gateway --preload $(shell $(CC) -print-file-name=libasan.so) \
+	$(SAN_ENV) $(HARNESS) --gateway $(BUILD)/asan/gateway --preload $(ASAN_RT) \
 	  --out $(BUILD)/reports/suite --history $(BUILD)/reports/suite-history.jsonl $(HARNESS_FLAGS) scenarios
 
 # The conformance cases against Debian's python3-websockets: no FAILED verdict allowed.
 third-party: all
-	HARNESS_FLAGS="$(HARNESS_FLAGS)" harness/tests/third_party_echo.sh
+	HARNESS=$(HARNESS) HARNESS_FLAGS="$(HARNESS_FLAGS)" harness/tests/third_party_echo.sh
 
 # Each seed bug brought back in a patched copy of the gateway; the suite must catch it.
 mutants: all
-	@CC="$(CC)" CFLAGS_MUT="$(CPPFLAGS_ALL) -O1 -g -w" LIBS="$(LIBS)" \
+	@CC="$(CC)" CFLAGS_MUT="$(CPPFLAGS_ALL) -O1 -g -w" LIBS="$(LIBS)" HARNESS=$(HARNESS) \
 	  HARNESS_FLAGS="--step-timeout 1000 $(HARNESS_FLAGS)" fixtures/mutants/kill.sh
 
 # The suite comes last so that the run ends with its "N passed, N failed" line.

@@ -114,12 +114,7 @@ fz_dicts = $(foreach t,$(FUZZ_TARGETS),$(FZ_BIN)/dict/$(t).dict)
 fuzz-deps: deps $(FZ)/.deps
 $(FZ)/.deps:
 	@mkdir -p $(FZ)
-	@missing=""; for p in $(FZ_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  if [ "$$(id -u)" != 0 ]; then echo "error: missing Debian packages:$$missing (run make as root, or install them)" >&2; exit 1; fi; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
-	fi; touch $@
+	@$(NEED) packages $(FZ_PKGS) && touch $@
 
 # One object rule per object tree; the replay tree needs no fuzzing package.
 define FZ_OBJ_RULE

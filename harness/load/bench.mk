@@ -25,20 +25,17 @@ TORTURE     ?= scenarios/seeds
 TORTURE_SHORT ?= scenarios/seeds/session-provider.json scenarios/seeds/deps-500.json \
                  scenarios/seeds/handler-leak.json
 TORTURE_FLAGS ?=
-ASAN_RT      = $(shell $(CC) -print-file-name=libasan.so)
-SAN_ENV      = ASAN_OPTIONS=detect_leaks=1 \
-               LSAN_OPTIONS=suppressions=$(CURDIR)/fixtures/lsan.supp:print_suppressions=0
 
 .PHONY: soak soak-short soak-proof torture torture-short bench bench-gateway
 
 soak: all
-	build/harness soak --seed $(SOAK_SEED) --out reports/soak.json \
+	$(HARNESS) soak --seed $(SOAK_SEED) --out reports/soak.json \
 	  --log reports/soak-gateway.log $(SOAK_FLAGS)
 
 # A sanitizer runtime keeps freed memory in quarantine: memory is reported,
 # not judged, here; the full soak judges it on the plain build.
 soak-short: all $(BUILD)/asan/gateway
-	$(SAN_ENV) build/harness soak --gateway $(BUILD)/asan/gateway --preload $(ASAN_RT) \
+	$(SAN_ENV) $(HARNESS) soak --gateway $(BUILD)/asan/gateway --preload $(ASAN_RT) \
 	  --clients 500 --requests 20 --rounds 4 --seed $(SOAK_SEED) --no-memory-check \
 	  --out $(BUILD)/reports/soak-short.json --log $(BUILD)/reports/soak-short.log $(SOAK_FLAGS)
 
@@ -47,10 +44,10 @@ soak-proof: all
 	  harness/load/soak-proof.sh
 
 torture: all
-	build/harness --torture $(TORTURE_FLAGS) $(TORTURE)
+	$(HARNESS) --torture $(TORTURE_FLAGS) $(TORTURE)
 
 torture-short: all $(BUILD)/asan/gateway
-	$(SAN_ENV) build/harness --torture --gateway $(BUILD)/asan/gateway \
+	$(SAN_ENV) $(HARNESS) --torture --gateway $(BUILD)/asan/gateway \
 	  --preload $(ASAN_RT) --out $(BUILD)/reports/torture-short.json \
 	  $(TORTURE_FLAGS) $(TORTURE_SHORT)
 

@@ -27,11 +27,7 @@ fail() {
 
 ensure_chromium() {
     command -v chromium >/dev/null 2>&1 && return 0
-    [ "$(id -u)" = 0 ] || fail "chromium is missing: run as root, or apt-get install chromium"
-    echo "installing chromium (Debian package)"
-    apt-get update -qq &&
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null ||
-        fail "could not install chromium"
+    harness/tools/need.sh packages chromium || fail "chromium is missing and could not be installed"
 }
 
 # browse ARGS...: chromium on the page, with a fresh profile and nothing

@@ -32,12 +32,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 if ! "$PY" -c 'import websockets' 2>/dev/null; then
-    if [ "$(id -u)" = 0 ]; then
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-websockets >/dev/null
-    else
-        echo "third_party_echo: python3-websockets is missing (apt-get install -y python3-websockets)" >&2
-        exit 2
-    fi
+    harness/tools/need.sh packages python3-websockets || exit 2
 fi
 [ -x "$HARNESS" ] || { echo "third_party_echo: $HARNESS is missing (run make)" >&2; exit 2; }
 
