@@ -32,9 +32,7 @@ GW_SRC  := $(filter-out $(GW_MAIN),$(wildcard harness/gateway/*.c))
 # The judge's layers, lowest first (harness/README.md says which may use which).
 HS_LAYERS := util wire scenario target judge output load cli
 HS_MAIN := harness/cli/hs_main.c
-# Programs of their own: the harness's entry point and the gateway benchmark.
-HS_MAINS := $(HS_MAIN) harness/load/bench.c
-HS_SRC  := $(filter-out $(HS_MAINS),$(wildcard $(HS_LAYERS:%=harness/%/*.c)))
+HS_SRC  := $(filter-out $(HS_MAIN),$(wildcard $(HS_LAYERS:%=harness/%/*.c)))
 TEST_SRC := $(wildcard harness/tests/test_*.c)
 HDRS    := $(wildcard $(HS_LAYERS:%=harness/%/*.h) harness/gateway/*.h harness/common/* harness/tests/*.h)
 
@@ -45,7 +43,7 @@ asanobj  = $(patsubst harness/%.c,$(BUILD)/asan/obj/%.o,$(1))
 TESTS       := $(patsubst harness/tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 ASAN_TESTS  := $(patsubst harness/tests/%.c,$(BUILD)/asan/tests/%,$(TEST_SRC))
 
-.PHONY: all deps run test unit unit-asan suite third-party mutants report browser-check bench-report clean
+.PHONY: all deps run test unit unit-asan layers suite third-party mutants report browser-check bench-report clean
 .DEFAULT_GOAL := all
 # Objects reached through pattern-rule chains are kept (and make test's output
 # still ends with the suite's closing line, not a list of removed files).
@@ -109,6 +107,10 @@ run: all
 	@$(HARNESS) $(HARNESS_FLAGS) scenarios; rc=$$?; \
 	echo "report: reports/latest/index.html"; exit $$rc
 
+# Every #include against the layer table of harness/README.md.
+layers:
+	@harness/tools/check-layers.sh
+
 # Rebuild the latest run's page from its saved results.
 report: all
 	$(HARNESS) report reports/latest/results.json
@@ -142,7 +144,7 @@ mutants: all
 	  HARNESS_FLAGS="--step-timeout 1000 $(HARNESS_FLAGS)" fixtures/mutants/kill.sh
 
 # The suite comes last so that the run ends with its "N passed, N failed" line.
-test: unit unit-asan third-party mutants browser-check soak-short soak-proof torture-short \
+test: layers unit unit-asan third-party mutants browser-check soak-short soak-proof torture-short \
       fuzz-replay fuzz-cfl-build suite
 
 clean:

@@ -64,15 +64,16 @@ $(BENCH_DIR)/gateway-nofiu: $(patsubst harness/%.c,$(BENCH_DIR)/nofiu/%.o,$(GW_M
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(LIBS)
 
-$(BENCH_DIR)/gateway-nopoints: $(GW_MAIN) $(GW_SRC) $(HDRS) harness/load/no-fault-points.patch
+$(BENCH_DIR)/gateway-nopoints: $(GW_MAIN) $(GW_SRC) $(HDRS) harness/bench/no-fault-points.patch
+	@$(NEED) programs patch
 	rm -rf $(BENCH_DIR)/nopoints && mkdir -p $(BENCH_DIR)/nopoints/src/harness
 	cp -r harness/gateway harness/common $(BENCH_DIR)/nopoints/src/harness/
-	cd $(BENCH_DIR)/nopoints/src && patch -s -p1 <$(CURDIR)/harness/load/no-fault-points.patch
+	cd $(BENCH_DIR)/nopoints/src && patch -s -p1 <$(CURDIR)/harness/bench/no-fault-points.patch
 	$(CC) -D_GNU_SOURCE -I$(BENCH_DIR)/nopoints/src/harness \
 	  -I$(BENCH_DIR)/nopoints/src/harness/common $(CFLAGS) -w \
 	  $(BENCH_DIR)/nopoints/src/harness/gateway/*.c -o $@ $(LIBS)
 
-$(BENCH_DIR)/bench: $(call obj,harness/load/bench.c $(HS_SRC) harness/gateway/gw_faults.c)
+$(BENCH_DIR)/bench: $(call obj,harness/bench/bench.c $(HS_SRC) harness/gateway/gw_faults.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(LIBS)
 
