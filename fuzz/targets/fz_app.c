@@ -21,13 +21,13 @@
 #define FZ_MAX_CONNS 8
 #define FZ_TEN_YEARS (10L * 365 * 24 * 3600)
 
-/* The 5 agent events, in the order DESIGN.md requires. */
+/* The 5 agent events, in the order the contract requires (README.md). */
 static const char *const agent_events[5] = {
     "agent_started", "agent_thinking", "tool_executing", "tool_completed",
     "agent_completed"
 };
 
-/* The agent aliases of DESIGN.md, held here rather than read from gw_types:
+/* The agent aliases of the reference gateway (README.md), held here rather than read from gw_types:
  * the judge does not take the judged code's word for the contract. */
 static const char *const agent_types[] = {
     "user_message", "chat", "agent_request", "start_agent", "execute_agent",

@@ -13,7 +13,7 @@
  *   @health    the /health document is built
  *
  * One connection with a valid token is open before the first line. The
- * judge is the degradation contract of DESIGN.md at the message level:
+ * judge is the degradation contract (README.md) at the message level:
  * every request gets the 5 agent events in order or one error frame (a
  * pong for a ping), a degraded answer follows a notice on its connection,
  * a valid token is never closed with anything but 1008 or 1013 (1011 is
