@@ -43,7 +43,7 @@ asanobj  = $(patsubst harness/%.c,$(BUILD)/asan/obj/%.o,$(1))
 TESTS       := $(patsubst harness/tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 ASAN_TESTS  := $(patsubst harness/tests/%.c,$(BUILD)/asan/tests/%,$(TEST_SRC))
 
-.PHONY: all deps run test unit unit-asan layers suite third-party mutants report browser-check bench-report clean
+.PHONY: all deps run test unit unit-asan layers fail-fast suite third-party mutants report browser-check bench-report clean
 .DEFAULT_GOAL := all
 # Objects reached through pattern-rule chains are kept (and make test's output
 # still ends with the suite's closing line, not a list of removed files).
@@ -138,13 +138,17 @@ suite: all $(BUILD)/asan/gateway
 third-party: all
 	HARNESS=$(HARNESS) HARNESS_FLAGS="$(HARNESS_FLAGS)" harness/tests/third_party_echo.sh
 
+# Targets that answer nothing: the run ends early with every case failed and why.
+fail-fast: all
+	@HARNESS=$(HARNESS) harness/tests/fail_fast.sh
+
 # Each seed bug brought back in a patched copy of the gateway; the suite must catch it.
 mutants: all
 	@CC="$(CC)" CFLAGS_MUT="$(CPPFLAGS_ALL) -O1 -g -w" LIBS="$(LIBS)" HARNESS=$(HARNESS) \
 	  HARNESS_FLAGS="--step-timeout 1000 $(HARNESS_FLAGS)" fixtures/mutants/kill.sh
 
 # The suite comes last so that the run ends with its "N passed, N failed" line.
-test: layers unit unit-asan third-party mutants browser-check soak-short soak-proof torture-short \
+test: layers unit unit-asan third-party fail-fast mutants browser-check soak-short soak-proof torture-short \
       fuzz-replay fuzz-cfl-build suite
 
 clean:

@@ -57,6 +57,12 @@ static const char usage[] =
 "  --repeat N            run each case N times; mixed outcomes are 'flaky'\n"
 "  --seed N              seed for everything random (default 1)\n"
 "  --step-timeout MS     default step ceiling for scenarios that set none\n"
+"  --max-failures N      stop after N failed cases; the rest are skipped, \"not run\"\n"
+"  -x                    the same as --max-failures 1\n"
+"  --unresponsive-after N  after N cases in a row in which the target stayed\n"
+"                        silent (no frame before a step's ceiling, or no start),\n"
+"                        fail the rest unrun as \"target unresponsive\"\n"
+"                        (default 5; 0: run every case whatever happens)\n"
 "  --strict              conformance cases: a NON-STRICT behavior verdict or a\n"
 "                        close verdict other than OK fails the case\n"
 "  --known-issues FILE   expected failures (default fixtures/known-issues.json)\n"
@@ -93,7 +99,7 @@ typedef struct hs_cli {
 
 enum { O_GATEWAY = 256, O_TARGET_CMD, O_URL, O_SECRET, O_FIU, O_PID, O_SHARD,
        O_FILTER, O_TAG, O_REPEAT, O_SEED, O_KNOWN, O_LIST, O_OUT, O_HELP, O_STEP_TIMEOUT, O_PRELOAD, O_HISTORY, O_BASELINE,
-       O_STRICT };
+       O_STRICT, O_MAX_FAILURES, O_UNRESPONSIVE };
 
 static const struct option longopts[] = {
     { "gateway", required_argument, NULL, O_GATEWAY },
@@ -115,6 +121,8 @@ static const struct option longopts[] = {
     { "known-issues", required_argument, NULL, O_KNOWN },
     { "list", no_argument, NULL, O_LIST },
     { "strict", no_argument, NULL, O_STRICT },
+    { "max-failures", required_argument, NULL, O_MAX_FAILURES },
+    { "unresponsive-after", required_argument, NULL, O_UNRESPONSIVE },
     { "verbose", no_argument, NULL, 'v' },
     { "out", required_argument, NULL, O_OUT },
     { "help", no_argument, NULL, O_HELP },
@@ -162,6 +170,13 @@ static int apply(hs_cli *c, int opt, const char *arg)
     case O_STEP_TIMEOUT:
         if (hs_args_long("harness", "--step-timeout", arg, 1, 600000, &n)) return -1;
         c->suite.run.step_timeout_ms = (int)n; return 0;
+    case O_MAX_FAILURES:
+        if (hs_args_long("harness", "--max-failures", arg, 1, INT_MAX, &n)) return -1;
+        c->suite.max_failures = (int)n; return 0;
+    case 'x': c->suite.max_failures = 1; return 0;
+    case O_UNRESPONSIVE:
+        if (hs_args_long("harness", "--unresponsive-after", arg, 0, INT_MAX, &n)) return -1;
+        c->suite.silent_limit = (int)n; return 0;
     case O_PRELOAD: c->suite.run.preload_first = arg; return 0;
     case O_HISTORY: c->history = arg; return 0;
     case O_BASELINE: c->baseline = arg; return 0;
@@ -220,9 +235,10 @@ static int parse_cli(int argc, char **argv, hs_cli *c)
     c->suite.run.seed = 1;
     c->suite.run.argv0 = argv[0];
     c->suite.jobs = cores > 0 ? (int)cores : 2;
+    c->suite.silent_limit = HS_SUITE_SILENT_LIMIT;
     c->known_path = "fixtures/known-issues.json";
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, "j:v", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "j:vx", longopts, NULL)) != -1) {
         if (opt == O_HELP) {
             fputs(usage, stdout);
             exit(EXIT_PASS);

@@ -61,6 +61,8 @@ typedef struct run_ctx {
     json_t *health_at_signal;   /* /health just before it */
     int skipped;
     char skip_reason[512];
+    int start_failed;           /* the target did not start */
+    int waited_out;             /* a step failed at its full ceiling */
     hs_verdict verdict;         /* conformance cases: behavior and close */
 } run_ctx;
 
@@ -1089,6 +1091,34 @@ static const char *suite_of(const char *file, char *buf, size_t len)
     return buf[0] ? buf : "scenarios";
 }
 
+/* Did any connection receive a frame from the target? */
+static int received_frames(const run_ctx *x)
+{
+    json_t *e;
+    size_t k;
+
+    for (size_t i = 0; i < x->nclients; i++)
+        json_array_foreach(x->clients[i]->transcript, k, e)
+            if (strcmp(json_string_value(json_object_get(e, "dir")), "recv") == 0 &&
+                strcmp(json_string_value(json_object_get(e, "what")), "frame") == 0)
+                return 1;
+    return 0;
+}
+
+/*
+ * A failed case in which the target stayed silent: it did not start, or a
+ * step waited out its ceiling and the target sent no WebSocket frame in the
+ * whole case. A target that answers at all, however late, is not silent.
+ * hs_suite stops running cases after several of these in a row, rather
+ * than wait out every ceiling of every case.
+ */
+static int target_silent(const run_ctx *x)
+{
+    if (x->skipped || !json_array_size(x->reasons))
+        return 0;
+    return x->start_failed || (x->waited_out && !received_frames(x));
+}
+
 static json_t *case_json(run_ctx *x, double t0, json_t *final, const char *stderr_text)
 {
     json_t *tags = json_array();
@@ -1113,6 +1143,8 @@ static json_t *case_json(run_ctx *x, double t0, json_t *final, const char *stder
                   "repro", rp ? rp : "");
     if (x->skipped)
         json_object_set_new(j, "skip_reason", json_string(x->skip_reason));
+    if (target_silent(x))
+        json_object_set_new(j, "target_silent", json_true());
     if (x->verdict.on && !x->skipped) {
         json_object_set_new(j, "rfc", json_string(x->s->rfc));
         json_object_set_new(j, "expect", json_string(x->s->expect));
@@ -1158,6 +1190,19 @@ static void drop_expectations(json_t *reasons)
             json_array_remove(reasons, i);
 }
 
+/* Run a step, noting whether it failed only once its whole ceiling had
+ * passed: a wait for a target that never answered. */
+static void run_timed_step(run_ctx *x, const hs_step *st)
+{
+    size_t before = json_array_size(x->reasons);
+    int ceiling = step_ms(x, st);
+    double t0 = hs_now_ms();
+
+    run_step(x, st);
+    if (json_array_size(x->reasons) > before && hs_now_ms() - t0 + 50 >= ceiling)
+        x->waited_out = 1;
+}
+
 static void run_steps(run_ctx *x)
 {
     for (size_t i = 0; i < x->s->nsteps && !x->skipped && !x->verdict.stop; i++) {
@@ -1169,7 +1214,7 @@ static void run_steps(run_ctx *x)
         if (x->o->verbose)
             fprintf(stderr, "  [%s] step %zu: %s\n", x->s->id, i,
                     hs_step_kind_name(x->s->steps[i].kind));
-        run_step(x, &x->s->steps[i]);
+        run_timed_step(x, &x->s->steps[i]);
         if (x->o->contract_only) {
             drop_expectations(x->reasons);
             continue;
@@ -1233,6 +1278,7 @@ static void prepare(run_ctx *x)
     }
     if (make_dir(x) != 0 || setup_target(x, err, sizeof(err)) != 0) {
         hs_reason(x->reasons, 0, -1, 0, "target did not start: %s", err);
+        x->start_failed = 1;
         return;
     }
     /* Probe once: a target without /health is judged without it. */

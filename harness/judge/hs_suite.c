@@ -408,42 +408,97 @@ static int reap(worker *ws, int nw, int *status)
     }
 }
 
+/* ---- stopping early ------------------------------------------------------ */
+
+/* Why the cases not started yet will not run; why[0] == 0 while they will. */
+typedef struct stop_rule {
+    size_t failed;              /* failed cases so far */
+    int silent;                 /* silent cases in a row */
+    int as_failed;              /* unrun cases fail (unresponsive) or skip */
+    char why[512];
+} stop_rule;
+
+static void stop_update(stop_rule *r, const hs_suite_opts *o, const json_t *c)
+{
+    if (r->why[0])
+        return;
+    r->failed += is_failure(c);
+    r->silent = json_is_true(json_object_get(c, "target_silent")) ? r->silent + 1 : 0;
+    if (o->silent_limit > 0 && r->silent >= o->silent_limit) {
+        r->as_failed = 1;
+        snprintf(r->why, sizeof(r->why), "not run: target unresponsive (the last %d cases "
+                 "got no frame from it before a step's ceiling, or it did not start); "
+                 "--unresponsive-after 0 runs every case anyway", r->silent);
+    } else if (o->max_failures > 0 && r->failed >= (size_t)o->max_failures) {
+        snprintf(r->why, sizeof(r->why), "not run: stopped after %zu failed cases "
+                 "(--max-failures %d)", r->failed, o->max_failures);
+    }
+}
+
+/* A case that was never started, failed or skipped with the rule's reason. */
+static json_t *unrun_case(const hs_scenario *sc, const stop_rule *r)
+{
+    json_t *c = lost_case(sc, r->why);
+
+    if (!r->as_failed) {
+        json_object_set_new(c, "status", json_string("skipped"));
+        json_object_set_new(c, "skip_reason", json_string(r->why));
+        json_array_clear(json_object_get(c, "reasons"));
+    }
+    return c;
+}
+
+/* ---- the run --------------------------------------------------------------- */
+
+/* The worker k has ended: record its case and say what happened. */
+static void finish_case(const hs_suite *s, const hs_suite_opts *o, worker *w, int status,
+                        json_t **done, stop_rule *r)
+{
+    size_t i = w->index;
+
+    hs_proc_unregister(w->pid);
+    w->pid = 0;
+    done[i] = collect(s, o, i, status);
+    hs_known_apply(done[i], o->known, o->target_name);
+    stop_update(r, o, done[i]);
+    if (o->run.verbose)
+        print_transcript(done[i]);
+    hs_suite_print_failure(done[i]);
+}
+
 json_t *hs_suite_run(const hs_suite *s, const hs_suite_opts *o)
 {
     int jobs = o->jobs > 0 ? o->jobs : 1, running = 0;
     worker *ws = calloc((size_t)jobs, sizeof(worker));
     json_t **done = calloc(s->n ? s->n : 1, sizeof(json_t *));
     json_t *cases = json_array();
-    size_t next = 0, finished = 0, failed = 0;
+    size_t next = 0, finished = 0;
+    stop_rule rule = { 0 };
     sigset_t set, old;
 
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
     sigprocmask(SIG_BLOCK, &set, &old);
-    while (finished < s->n) {
-        for (int k = 0; k < jobs && next < s->n; k++)
+    while (running > 0 || (next < s->n && !rule.why[0])) {
+        for (int k = 0; k < jobs && next < s->n && !rule.why[0]; k++)
             if (!ws[k].pid && spawn(s, o, next, &ws[k]) == 0) {
                 next++;
                 running++;
             }
-        {
-            int status = 0, k = reap(ws, jobs, &status);
-            size_t i = ws[k].index;
+        if (running == 0)
+            continue;
+        int status = 0, k = reap(ws, jobs, &status);
 
-            hs_proc_unregister(ws[k].pid);
-            ws[k].pid = 0;
-            running--;
-            done[i] = collect(s, o, i, status);
-            hs_known_apply(done[i], o->known, o->target_name);
-            failed += is_failure(done[i]);
-            finished++;
-            progress(o, finished, s->n, failed);
-            if (o->run.verbose)
-                print_transcript(done[i]);
-            hs_suite_print_failure(done[i]);
-        }
+        finish_case(s, o, &ws[k], status, done, &rule);
+        running--;
+        progress(o, ++finished, s->n, rule.failed);
     }
     sigprocmask(SIG_SETMASK, &old, NULL);
+    for (size_t i = next; i < s->n; i++)
+        done[i] = unrun_case(s->v[i], &rule);
+    progress(o, s->n, s->n, rule.failed);
+    if (next < s->n)
+        printf("STOP  %zu cases %s\n", s->n - next, rule.why);
     for (size_t i = 0; i < s->n; i++)
         json_array_append_new(cases, done[i]);
     free(done);

@@ -26,7 +26,14 @@ typedef struct hs_suite_opts {
     const json_t *known;       /* the known_issues list, or NULL */
     const char *target_name;   /* "reference", "cmd" or "url": for known issues */
     int progress;              /* a progress line on a terminal */
+    int max_failures;          /* stop after this many failed cases; 0: never */
+    int silent_limit;          /* this many silent cases in a row: the target is
+                                  unresponsive and the rest fail unrun; 0: never */
 } hs_suite_opts;
+
+/* The default silent_limit: enough that a slow start is not mistaken for
+ * silence, few enough that a dead target costs seconds, not the suite. */
+#define HS_SUITE_SILENT_LIMIT 5
 
 typedef struct hs_suite {
     hs_scenario **v;
@@ -48,6 +55,14 @@ void hs_suite_select(hs_suite *s, const hs_suite_opts *o);
 /*
  * Run the selected cases; returns the "cases" array of results.json in
  * suite order. Failures are printed as they happen.
+ *
+ * Two rules stop a run early; cases already running finish, and every case
+ * not yet started is still in the array, with the reason:
+ * - silent_limit cases in a row whose target stayed silent (the runner's
+ *   "target_silent": it did not start, or a step waited out its ceiling
+ *   with no frame from the target in the whole case): the rest are failed,
+ *   "target unresponsive". One frame from the target resets the count.
+ * - max_failures failed cases: the rest are skipped, "not run".
  */
 json_t *hs_suite_run(const hs_suite *s, const hs_suite_opts *o);
 
