@@ -1,5 +1,5 @@
 /*
- * hs_contract: the seven clauses. See hs_contract.h.
+ * hs_contract: the clause table and each clause's judge. See hs_contract.h.
  */
 #include <signal.h>
 #include <stdarg.h>
@@ -29,6 +29,24 @@ void hs_reason(json_t *reasons, int clause, int step, int line, const char *fmt,
     free(clean);
 }
 
+/*
+ * A breach of clause k. The "(contract k)" that ends every message is
+ * added here, so that no message can name another clause than its reason.
+ */
+static void breach(json_t *reasons, int k, int step, int line, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void breach(json_t *reasons, int k, int step, int line, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    hs_reason(reasons, k, step, line, "%s (contract %d)", msg, k);
+}
+
 int hs_contract_upgrade(const hs_record *r, json_t *reasons)
 {
     int n = 0;
@@ -39,8 +57,8 @@ int hs_contract_upgrade(const hs_record *r, json_t *reasons)
         const hs_client *c = r->clients[k];
 
         if (c->hs.status >= 500) {
-            hs_reason(reasons, 1, c->step, c->line, "upgrade on %s answered HTTP %d (contract 1)",
-                      c->name, c->hs.status);
+            breach(reasons, 1, c->step, c->line, "upgrade on %s answered HTTP %d",
+                   c->name, c->hs.status);
             n++;
         }
     }
@@ -48,10 +66,9 @@ int hs_contract_upgrade(const hs_record *r, json_t *reasons)
         int status = (int)json_integer_value(json_object_get(h, "status"));
 
         if (status >= 500) {
-            hs_reason(reasons, 1, (int)json_integer_value(json_object_get(h, "step")),
-                      (int)json_integer_value(json_object_get(h, "line")),
-                      "%s answered HTTP %d (contract 1)",
-                      json_string_value(json_object_get(h, "what")), status);
+            breach(reasons, 1, (int)json_integer_value(json_object_get(h, "step")),
+                   (int)json_integer_value(json_object_get(h, "line")), "%s answered HTTP %d",
+                   json_string_value(json_object_get(h, "what")), status);
             n++;
         }
     }
@@ -66,17 +83,17 @@ int hs_contract_close(const hs_record *r, json_t *reasons)
         const hs_client *c = r->clients[k];
 
         if (c->close_code == 1011) {
-            hs_reason(reasons, 2, c->step, c->line, "%s was closed with 1011 "
-                      "(internal error) (contract 2)", c->name);
+            breach(reasons, 2, c->step, c->line, "%s was closed with 1011 "
+                   "(internal error)", c->name);
             n++;
         } else if (c->close_code == 1006 && !c->abnormal_ok && !r->transport_faults) {
-            hs_reason(reasons, 2, c->step, c->line, "%s ended without a close frame "
-                      "(1006, abnormal) (contract 2)", c->name);
+            breach(reasons, 2, c->step, c->line, "%s ended without a close frame "
+                   "(1006, abnormal)", c->name);
             n++;
         } else if (c->close_code && !c->closed_by_us && !c->close_expected &&
                    !c->abnormal_ok && !(r->transport_faults && c->close_code == 1006)) {
-            hs_reason(reasons, 2, c->step, c->line, "server closed %s with %d, "
-                      "which the scenario did not expect (contract 2)", c->name, c->close_code);
+            breach(reasons, 2, c->step, c->line, "server closed %s with %d, "
+                   "which the scenario did not expect", c->name, c->close_code);
             n++;
         }
     }
@@ -108,17 +125,17 @@ static int check_request(const hs_client *c, const hs_request *q, json_t *reason
     if (q->exempt)
         return 0;
     if (!q->terminal) {
-        hs_reason(reasons, 3, c->step, c->line, "request %s on %s got no terminal "
-                  "answer (%zu frames for it) (contract 3)", q->id, c->name,
-                  json_array_size(q->events));
+        breach(reasons, 3, c->step, c->line, "request %s on %s got no terminal "
+               "answer (%zu frames for it)", q->id, c->name,
+               json_array_size(q->events));
         return 1;
     }
     if (answer_shape_ok(q->events))
         return 0;
     seen = json_dumps(q->events, JSON_COMPACT);
-    hs_reason(reasons, 3, c->step, c->line, "request %s on %s: answer is not the 5 "
-              "events in order nor one error: %.300s (contract 3)", q->id, c->name,
-              seen ? seen : "?");
+    breach(reasons, 3, c->step, c->line, "request %s on %s: answer is not the 5 "
+           "events in order nor one error: %.300s", q->id, c->name,
+           seen ? seen : "?");
     free(seen);
     return 1;
 }
@@ -170,15 +187,15 @@ int hs_contract_visible(const hs_record *r, json_t *reasons)
 
         degraded |= c->notices > 0 || c->degraded_before_notice;
         if (c->degraded_before_notice) {
-            hs_reason(reasons, 4, c->step, c->line, "%s got degraded answers before any "
-                      "system_notice (contract 4)", c->name);
+            breach(reasons, 4, c->step, c->line, "%s got degraded answers before any "
+                   "system_notice", c->name);
             n++;
         }
     }
     if (degraded && r->has_health && r->health_final &&
         !health_names_failure(r->health_final)) {
-        hs_reason(reasons, 4, -1, 0, "the session was degraded but /health names no "
-                  "failed dependency (contract 4)");
+        breach(reasons, 4, -1, 0, "the session was degraded but /health names no "
+               "failed dependency");
         n++;
     }
     return n;
@@ -223,9 +240,9 @@ static int counts_back(const hs_record *r, json_t *reasons)
     base = json_integer_value(json_object_get(h, "handlers_baseline"));
     if (conns == 0 && handlers == base)
         return 0;
-    hs_reason(reasons, 5, -1, 0, "counts did not return to baseline after every client "
-              "left: %lld connections, %lld handlers (baseline %lld) (contract 5)",
-              (long long)conns, (long long)handlers, (long long)base);
+    breach(reasons, 5, -1, 0, "counts did not return to baseline after every client "
+           "left: %lld connections, %lld handlers (baseline %lld)",
+           (long long)conns, (long long)handlers, (long long)base);
     return 1;
 }
 
@@ -236,18 +253,18 @@ int hs_contract_survival(const hs_record *r, json_t *reasons)
 
     if (r->spawned && r->died) {
         describe_status(r->stop_status, what, sizeof(what));
-        hs_reason(reasons, 5, -1, 0, "the gateway died during the scenario: %s (contract 5)", what);
+        breach(reasons, 5, -1, 0, "the gateway died during the scenario: %s", what);
         n++;
     } else if (r->spawned && (r->stop_killed || !WIFEXITED(r->stop_status) ||
                               WEXITSTATUS(r->stop_status) != 0)) {
         describe_status(r->stop_status, what, sizeof(what));
-        hs_reason(reasons, 5, -1, 0, "the gateway did not shut down cleanly on SIGTERM: "
-                  "%s%s (contract 5)", what, r->stop_killed ? " after SIGKILL" : "");
+        breach(reasons, 5, -1, 0, "the gateway did not shut down cleanly on SIGTERM: "
+               "%s%s", what, r->stop_killed ? " after SIGKILL" : "");
         n++;
     }
     if (hs_contract_sanitizer(r->stderr_text, line, sizeof(line))) {
-        hs_reason(reasons, 5, -1, 0, "sanitizer report in the gateway's stderr: %.200s "
-                  "(contract 5)", line);
+        breach(reasons, 5, -1, 0, "sanitizer report in the gateway's stderr: %.200s",
+               line);
         n++;
     }
     return n;
@@ -289,8 +306,7 @@ int hs_contract_logs(const hs_record *r, json_t *reasons)
     }
     if (!bad)
         return 0;
-    hs_reason(reasons, 6, -1, 0, "%s (%d bad line%s) (contract 6)", first, bad,
-              bad == 1 ? "" : "s");
+    breach(reasons, 6, -1, 0, "%s (%d bad line%s)", first, bad, bad == 1 ? "" : "s");
     return 1;
 }
 
@@ -308,23 +324,43 @@ int hs_contract_fired(const hs_record *r, json_t *reasons)
         if (!json_is_true(json_object_get(f, "expect_fire")))
             continue;
         if (!c) {
-            hs_reason(reasons, 7, -1, 0, "%s enabled, but the target reports no counter "
-                      "for it, so its firing cannot be proved (contract 7)", name);
+            breach(reasons, 7, -1, 0, "%s enabled, but the target reports no counter "
+                   "for it, so its firing cannot be proved", name);
             n++;
         } else if (json_integer_value(json_object_get(c, "fired")) == 0) {
-            hs_reason(reasons, 7, -1, 0, "%s enabled but never fired (reached %lld times) "
-                      "(contract 7)", name,
-                      (long long)json_integer_value(json_object_get(c, "reached")));
+            breach(reasons, 7, -1, 0, "%s enabled but never fired (reached %lld times)",
+                   name, (long long)json_integer_value(json_object_get(c, "reached")));
             n++;
         }
     }
     return n;
 }
 
+/* The contract, in the order clauses are judged and numbered. */
+static const hs_clause clauses[HS_CONTRACT_CLAUSES] = {
+    { 1, "upgrade", "a well-formed upgrade gets 101, never 5xx", hs_contract_upgrade },
+    { 2, "close", "no close 1011, no abnormal close unless the transport was broken",
+      hs_contract_close },
+    { 3, "answers", "every request gets a terminal answer, events in order",
+      hs_contract_answers },
+    { 4, "visible", "degraded operation is visible: a notice, and /health names it",
+      hs_contract_visible },
+    { 5, "survival", "the target survives, no sanitizer report, counts back to baseline",
+      hs_contract_survival },
+    { 6, "logs", "every log line is one JSON object, states are strings", hs_contract_logs },
+    { 7, "fired", "an enabled fault that never fired has tested nothing", hs_contract_fired },
+};
+
+const hs_clause *hs_contract_clause(long long k)
+{
+    return k >= 1 && k <= HS_CONTRACT_CLAUSES ? &clauses[k - 1] : NULL;
+}
+
 int hs_contract_check(const hs_record *r, json_t *reasons)
 {
-    return hs_contract_upgrade(r, reasons) + hs_contract_close(r, reasons) +
-           hs_contract_answers(r, reasons) + hs_contract_visible(r, reasons) +
-           hs_contract_survival(r, reasons) + hs_contract_logs(r, reasons) +
-           hs_contract_fired(r, reasons);
+    int n = 0;
+
+    for (size_t k = 0; k < HS_CONTRACT_CLAUSES; k++)
+        n += clauses[k].judge(r, reasons);
+    return n;
 }

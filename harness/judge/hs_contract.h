@@ -1,17 +1,12 @@
 /*
- * hs_contract: the degradation contract of DESIGN.md, judged on every
- * scenario whatever its own steps say.
+ * hs_contract: the degradation contract (README.md, "The degradation
+ * contract"), judged on every scenario whatever its own steps say.
  *
- *   1  a well-formed upgrade gets 101, never 5xx
- *   2  no close 1011, no abnormal close unless the transport was broken
- *   3  every request gets a terminal answer, events in order
- *   4  degraded operation is visible: notice first, /health names it
- *   5  the target survives, no sanitizer report, counts back to baseline
- *   6  every log line is one JSON object, states are strings
- *   7  an enabled fault that never fired has tested nothing
- *
- * Each broken clause adds a reason {"clause": N, "step", "line",
- * "message"} saying what was seen.
+ * The seven clauses are written once, in the table hs_contract_clause
+ * reads: each clause's number, name, the line a report shows for it and
+ * its judge. Each broken clause adds a reason {"clause": N, "step",
+ * "line", "message"} saying what was seen; the message ends with
+ * "(contract N)".
  */
 #ifndef HS_CONTRACT_H
 #define HS_CONTRACT_H
@@ -40,14 +35,34 @@ typedef struct hs_record {
     const char *stderr_text;    /* the target's whole stderr, or NULL */
 } hs_record;
 
+/* A clause's judge: adds a reason per breach, returns how many. */
+typedef int (*hs_clause_judge)(const hs_record *r, json_t *reasons);
+
+/* One clause of the contract. */
+typedef struct hs_clause {
+    int number;             /* 1..HS_CONTRACT_CLAUSES, as in reasons */
+    const char *name;       /* one word, its judge's: hs_contract_<name> */
+    const char *text;       /* the clause in one line, as reports show it */
+    hs_clause_judge judge;
+} hs_clause;
+
+#define HS_CONTRACT_CLAUSES 7
+
+/*
+ * Clause k, or NULL for any other number (0, a scenario's own expectation,
+ * is no clause). k is wide: reasons read back from a results document may
+ * carry any integer, and none may wrap onto a clause.
+ */
+const hs_clause *hs_contract_clause(long long k);
+
 /* Add a reason to reasons. step/line < 0 mean "the scenario as a whole". */
 void hs_reason(json_t *reasons, int clause, int step, int line, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
-/* Judge all seven clauses; returns how many reasons were added. */
+/* Judge every clause, in order; returns how many reasons were added. */
 int hs_contract_check(const hs_record *r, json_t *reasons);
 
-/* The individual clauses, for unit tests. */
+/* Each clause's judge, also in the table; named for unit tests. */
 int hs_contract_upgrade(const hs_record *r, json_t *reasons);
 int hs_contract_close(const hs_record *r, json_t *reasons);
 int hs_contract_answers(const hs_record *r, json_t *reasons);

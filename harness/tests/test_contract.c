@@ -1,6 +1,7 @@
 /*
- * The degradation contract: each clause fires on what breaks it, names
- * itself, and stays quiet on a clean record.
+ * The degradation contract: its table holds the seven clauses, each
+ * clause fires on what breaks it, names itself, and stays quiet on a
+ * clean record.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -83,6 +84,35 @@ static void answer(hs_client *c, const char *id, const char *type)
 
     json_array_append_new(r->events, json_string(type));
     r->terminal |= strcmp(type, "agent_completed") == 0 || strcmp(type, "error") == 0;
+}
+
+/* Seven clauses in order, each named after its own judge, and no others. */
+static void test_clause_table(void **state)
+{
+    static const struct {
+        const char *name;
+        hs_clause_judge judge;
+    } judges[] = {
+        { "upgrade", hs_contract_upgrade }, { "close", hs_contract_close },
+        { "answers", hs_contract_answers }, { "visible", hs_contract_visible },
+        { "survival", hs_contract_survival }, { "logs", hs_contract_logs },
+        { "fired", hs_contract_fired },
+    };
+    const hs_clause *k;
+
+    assert_int_equal(HS_CONTRACT_CLAUSES, 7);
+    for (int i = 1; i <= HS_CONTRACT_CLAUSES; i++) {
+        k = hs_contract_clause(i);
+        assert_non_null(k);
+        assert_int_equal(k->number, i);
+        assert_string_equal(k->name, judges[i - 1].name);
+        assert_true(strlen(k->text) > 0);
+        assert_true(k->judge == judges[i - 1].judge);
+    }
+    assert_null(hs_contract_clause(0));
+    assert_null(hs_contract_clause(-1));
+    assert_null(hs_contract_clause(HS_CONTRACT_CLAUSES + 1));
+    assert_null(hs_contract_clause((1LL << 32) + 1));
 }
 
 static void test_clean_record_passes(void **state)
@@ -269,6 +299,7 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_clause_table),
         T(test_clean_record_passes),
         T(test_clause1_upgrade_500),
         T(test_clause1_http_step_503),

@@ -29,6 +29,7 @@
 #include "output/hs_fuzzstats.h"
 #include "output/hs_history.h"
 #include "cli/hs_cli.h"
+#include "judge/hs_contract.h"
 #include "output/hs_report.h"
 #include "output/hs_results.h"
 #include "util/hs_utf8.h"
@@ -512,6 +513,42 @@ static void test_failures_open_passes_folded(void **state)
     json_decref(doc);
 }
 
+/*
+ * Each clause broken is shown with its line from the contract's own table;
+ * a number that is no clause shows no line, however it might wrap.
+ */
+static void test_clause_lines(void **state)
+{
+    static const json_int_t odd[] = { 9, -1, (1LL << 32) + 1 };
+    json_t *doc = plain_doc("r1", "every-clause", "failed", NULL);
+    json_t *reasons = json_array();
+    char want[256];
+    char *html;
+    json_int_t k;
+    size_t i;
+
+    for (k = 0; k <= HS_CONTRACT_CLAUSES; k++)
+        json_array_append_new(reasons, json_pack("{s:I,s:s}", "clause", k, "message", "seen"));
+    for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++)
+        json_array_append_new(reasons, json_pack("{s:I,s:s}", "clause", odd[i],
+                                                 "message", "seen"));
+    json_object_set_new(json_array_get(json_object_get(doc, "cases"), 0), "reasons", reasons);
+    html = render(doc, NULL, NULL, NULL);
+    assert_non_null(strstr(html, "<b>expectation</b><br><small>the scenario's own "
+                                 "expectation</small>"));
+    for (k = 1; k <= HS_CONTRACT_CLAUSES; k++) {
+        snprintf(want, sizeof(want), "<b>contract %lld</b><br><small>%s</small>",
+                 (long long)k, hs_contract_clause(k)->text);
+        assert_non_null(strstr(html, want));
+    }
+    for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+        snprintf(want, sizeof(want), "<b>contract %lld</b></td>", (long long)odd[i]);
+        assert_non_null(strstr(html, want));
+    }
+    free(html);
+    json_decref(doc);
+}
+
 static void test_still_failing_since(void **state)
 {
     json_t *d1 = plain_doc("r1", "a", "passed", NULL);
@@ -942,6 +979,7 @@ int main(void)
         cmocka_unit_test(test_first_run_without_baseline),
         cmocka_unit_test(test_totals_from_cases),
         cmocka_unit_test(test_failures_open_passes_folded),
+        cmocka_unit_test(test_clause_lines),
         cmocka_unit_test(test_still_failing_since),
         cmocka_unit_test(test_transcript_rows),
         cmocka_unit_test(test_matrix_and_grid),
