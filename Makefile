@@ -11,7 +11,7 @@ BUILD   := build
 
 PKGS    := libwebsockets-dev libjansson-dev libfiu-dev fiu-utils libjwt-dev \
            libcmocka-dev libssl-dev zlib1g-dev pkg-config libxml2-utils python3-websockets \
-           patch
+           patch cmark-gfm
 
 WARN    := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wformat=2
 CFLAGS  ?= -O2 -g
@@ -96,10 +96,11 @@ $(BUILD)/asan/tests/%: $(BUILD)/asan/obj/tests/%.o $(call asanobj,$(GW_SRC) $(HS
 
 # Unit tests print cmocka's own summary lines; a failing binary fails make.
 # Each binary runs under `timeout`: 124 means it hung and was stopped.
-unit: deps $(TESTS)
+# The live tests start build/gateway: build it first, or they skip.
+unit: deps $(BUILD)/gateway $(TESTS)
 	@rc=0; for t in $(TESTS); do timeout $(UNIT_TIMEOUT) $$t || { echo "$$t: exit $$?" >&2; rc=1; }; done; exit $$rc
 
-unit-asan: deps $(ASAN_TESTS)
+unit-asan: deps $(BUILD)/gateway $(ASAN_TESTS)
 	@rc=0; for t in $(ASAN_TESTS); do $(SAN_ENV) timeout $(UNIT_TIMEOUT) $$t || { echo "$$t: exit $$?" >&2; rc=1; }; done; exit $$rc
 
 # The main job: the whole suite against the reference gateway.

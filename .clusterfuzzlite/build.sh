@@ -14,6 +14,8 @@
 root=$PWD
 [ -d "$root/harness" ] || root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+. harness/tools/need.sh
+need_programs zip ldd "${CC%% *}" || exit 1
 work=${WORK:-/tmp}/wsfault-cfl
 mkdir -p "$work/obj" "$OUT/lib"
 

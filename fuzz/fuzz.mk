@@ -38,7 +38,8 @@ HOURS        ?= 8
 FZ        := $(BUILD)/fuzz
 FZ_BIN    ?= $(FZ)
 FUZZ_OUT  ?= $(FZ)/out
-FZ_PKGS   := afl++ clang lld zip
+# libclang-rt-14-dev holds libFuzzer's runtime (only a recommendation of clang).
+FZ_PKGS   := afl++ clang libclang-rt-14-dev zip
 FZ_GW_DIR ?= harness/gateway
 
 # Sources follow the code instead of a list kept by hand: every gateway

@@ -10,6 +10,8 @@
 # BIN_DIR/bench/TARGET/, never to the campaign folder the report reads.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../../harness/tools/need.sh"
+need_programs afl-fuzz timeout || exit 2
 . "$here/afl-env.sh"
 
 bin=$1

@@ -17,6 +17,8 @@
 # aborted, 1 otherwise.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../../harness/tools/need.sh"
+need_programs patch afl-fuzz timeout || exit 2
 . "$here/afl-env.sh"
 
 dir=$1

@@ -11,6 +11,8 @@
 # 2: a run could not start.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../../harness/tools/need.sh"
+need_programs afl-fuzz timeout || exit 2
 . "$here/afl-env.sh"
 
 bin=$1

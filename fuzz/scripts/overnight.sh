@@ -22,6 +22,8 @@
 # the merge. AFL++'s own -M/-S sync does the rest.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../../harness/tools/need.sh"
+need_programs afl-fuzz afl-cmin sha1sum timeout || exit 2
 . "$here/afl-env.sh"
 
 bin=$1

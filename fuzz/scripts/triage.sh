@@ -16,6 +16,8 @@
 # Exit 1 when a new bucket was written, else 0.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../../harness/tools/need.sh"
+need_programs afl-tmin sha1sum timeout || exit 2
 . "$here/afl-env.sh"
 
 bin=$1

@@ -326,6 +326,17 @@ static char *git_commit(void)
     return strdup(buf[0] ? buf : "unknown");
 }
 
+/* What was run: a history compares a run only with runs of the same. */
+static json_t *selection(const hs_cli *c, const char *shard)
+{
+    json_t *paths = json_array();
+
+    for (size_t i = 0; i < c->npaths; i++)
+        json_array_append_new(paths, json_string(c->paths[i]));
+    return json_pack("{s:o,s:s?,s:s?,s:s}", "paths", paths, "filter", c->suite.filter,
+                     "tag", c->suite.tag, "shard", shard);
+}
+
 static json_t *run_info(const hs_cli *c, const char *id, int argc, char **argv,
                         double ms)
 {
@@ -350,6 +361,8 @@ static json_t *run_info(const hs_cli *c, const char *id, int argc, char **argv,
                   "jobs", c->suite.jobs, "shard", shard, "strict", c->strict,
                   "versions", "libwebsockets", "4.1.6", "jansson", JANSSON_VERSION,
                   "libfiu", "1.1", "build_flags", "-O2 -g -DFIU_ENABLE=1");
+    json_object_set_new(j, "target_kind", json_string(c->suite.target_name));
+    json_object_set_new(j, "selection", selection(c, shard));
     hs_buf_free(&cmd);
     free(commit);
     return j;

@@ -8,6 +8,8 @@
 # Environment (set by bench.mk): CC, CFLAGS_MUT, LIBS; HARNESS (build/harness).
 set -u
 cd "$(dirname "$0")/../.."
+. harness/tools/need.sh
+need_programs patch "${CC%% *}" || exit 1
 out=build/soak-proof
 harness=${HARNESS:-build/harness}
 soak=(soak --clients 50 --requests 40 --rounds 2 --app-faults 0 --net-faults 0 --messages 5 --quiet)

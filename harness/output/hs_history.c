@@ -114,13 +114,44 @@ json_t *hs_history_entry(const json_t *doc)
     json_array_foreach(json_object_get(doc, "cases"), i, c)
         json_object_set_new(cases, json_string_value(json_object_get(c, "id")),
                             case_entry(c));
-    return json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:o}", "format", HS_HISTORY_FORMAT,
+    return json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:O*,s:o,s:o}", "format", HS_HISTORY_FORMAT,
                      "run", str_or_empty(run, "id"),
                      "date", str_or_empty(run, "started_at"),
                      "commit", str_or_empty(run, "git_commit"),
                      "target", str_or_empty(run, "target"),
+                     "target_kind", str_or_empty(run, "target_kind"),
+                     "selection", json_object_get(run, "selection"),
                      "command", str_or_empty(run, "command"),
                      "cases", cases);
+}
+
+/* A string field, "" when absent: old entries lack the identity fields. */
+static const char *field(const json_t *e, const char *key)
+{
+    const char *s = json_string_value(json_object_get(e, key));
+
+    return s != NULL ? s : "";
+}
+
+int hs_history_same_target(const json_t *a, const json_t *b)
+{
+    const json_t *sa = json_object_get(a, "selection");
+    const json_t *sb = json_object_get(b, "selection");
+
+    return strcmp(field(a, "target_kind"), field(b, "target_kind")) == 0 &&
+           strcmp(field(a, "target"), field(b, "target")) == 0 &&
+           (sa == sb || json_equal((json_t *)sa, (json_t *)sb));
+}
+
+json_t *hs_history_of_target(const json_t *runs, const json_t *now)
+{
+    json_t *out = json_array(), *e;
+    size_t i;
+
+    json_array_foreach((json_t *)runs, i, e)
+        if (out != NULL && hs_history_same_target(e, now))
+            json_array_append(out, e);
+    return out;
 }
 
 /* An entry needs its format, a run id and a cases object; nothing more. */
@@ -187,6 +218,23 @@ int hs_history_load(const char *path, json_t **runs, size_t *skipped,
     return 0;
 }
 
+/* Remove the oldest runs of entry's target until it has at most keep. */
+static void drop_oldest(json_t *runs, const json_t *entry, size_t keep)
+{
+    size_t mine = 0, i;
+
+    for (i = 0; i < json_array_size(runs); i++)
+        mine += (size_t)hs_history_same_target(json_array_get(runs, i), entry);
+    for (i = 0; mine > keep && i < json_array_size(runs);) {
+        if (hs_history_same_target(json_array_get(runs, i), entry)) {
+            json_array_remove(runs, i);
+            mine--;
+        } else {
+            i++;
+        }
+    }
+}
+
 int hs_history_add(json_t *runs, json_t *entry, size_t keep)
 {
     const char *id = run_id_of(entry);
@@ -202,7 +250,8 @@ int hs_history_add(json_t *runs, json_t *entry, size_t keep)
             return json_array_set_new(runs, i, entry);
     if (json_array_append_new(runs, entry) != 0)
         return -1;
-    while (json_array_size(runs) > keep)
+    drop_oldest(runs, json_array_get(runs, json_array_size(runs) - 1), keep);
+    while (json_array_size(runs) > keep * HS_HISTORY_TARGETS)
         json_array_remove(runs, 0);
     return 0;
 }

@@ -4,12 +4,19 @@
  *
  * The history file (reports/history.jsonl by default) holds one compact
  * JSON object per line, one line per run, oldest first, at most
- * HS_HISTORY_KEEP lines:
+ * HS_HISTORY_KEEP lines per target and selection:
  *
  *   {"format": "wsfault-history/1", "run": ID, "date": STARTED_AT,
- *    "commit": C, "target": T, "command": CMD,
+ *    "commit": C, "target": T, "target_kind": K, "selection": SEL,
+ *    "command": CMD,
  *    "cases": {CASE_ID: {"status": S, "duration_ms": MEDIAN,
  *                        "verdict": {"behavior": B, "close": V}}}}
+ *
+ * T and K say which target ran ("reference" and the gateway binary, "cmd"
+ * and the command, "url" and the URL); SEL is the run's "selection"
+ * object (scenario paths, filter, tag, shard). A history holds the runs of
+ * several targets side by side; a run is compared only with runs of the
+ * same target and selection (hs_history_of_target).
  *
  * "verdict" is present for conformance cases only; "fuzz" (per fuzz target,
  * see hs_fuzzstats.h) when fuzz output existed at the time. Such an object
@@ -30,7 +37,8 @@
 
 #define HS_HISTORY_FORMAT "wsfault-history/1"
 #define HS_HISTORY_DEFAULT "reports/history.jsonl"
-#define HS_HISTORY_KEEP 20
+#define HS_HISTORY_KEEP 20      /* runs kept per target and selection */
+#define HS_HISTORY_TARGETS 10   /* ... and HS_HISTORY_KEEP times this in all */
 
 /* A case's status, as results.json spells it. */
 typedef enum hs_status {
@@ -73,6 +81,20 @@ int hs_history_load_doc(const char *path, json_t **doc, char *err,
 json_t *hs_history_entry(const json_t *doc);
 
 /*
+ * 1 when entries a and b are runs of the same target (kind and identity)
+ * over the same selection; entries written before runs carried these
+ * fields match only each other.
+ */
+int hs_history_same_target(const json_t *a, const json_t *b);
+
+/*
+ * The runs of runs (oldest first) that hs_history_same_target matches with
+ * now, now itself included when it is there. New reference; NULL when
+ * memory runs out.
+ */
+json_t *hs_history_of_target(const json_t *runs, const json_t *now);
+
+/*
  * Load a history file into *runs, an array of entries oldest first. A
  * missing file is an empty history. *skipped (may be NULL) receives the
  * number of lines that were not entries.
@@ -83,7 +105,8 @@ int hs_history_load(const char *path, json_t **runs, size_t *skipped,
 /*
  * Add entry to runs (stealing the reference): an entry with the same run id
  * is replaced where it stands, otherwise it is appended; then the oldest
- * runs are dropped until at most keep remain.
+ * runs of its target and selection are dropped until at most keep remain,
+ * and the oldest of all until at most keep * HS_HISTORY_TARGETS remain.
  */
 int hs_history_add(json_t *runs, json_t *entry, size_t keep);
 
@@ -93,7 +116,8 @@ int hs_history_save(const json_t *runs, const char *path, char *err,
 
 /*
  * The entry run_id is compared with when no baseline is pinned: the one
- * just before run_id in runs, or the newest when run_id is not in runs.
+ * just before run_id in runs, or the newest when run_id is not in runs
+ * (runs of one target: see hs_history_of_target).
  * Borrowed reference; NULL for none.
  */
 const json_t *hs_history_previous(const json_t *runs, const char *run_id);

@@ -473,20 +473,59 @@ static json_t *load_bench(void)
     return b;
 }
 
+/* Say which baseline the page compares with, and why that one. */
+static void explain_baseline(hs_report_in *in, size_t earlier_all)
+{
+    size_t mine = json_array_size(in->history);
+
+    if (in->baseline_file != NULL)
+        snprintf(in->baseline_why, sizeof(in->baseline_why), "pinned with --baseline");
+    else if (in->baseline != NULL)
+        snprintf(in->baseline_why, sizeof(in->baseline_why), "the last earlier run of "
+                 "the same target and selection");
+    else if (earlier_all > mine)
+        snprintf(in->baseline_why, sizeof(in->baseline_why), "none: the history has "
+                 "%zu run%s of other targets or selections only", earlier_all - mine,
+                 earlier_all - mine == 1 ? "" : "s");
+    else
+        snprintf(in->baseline_why, sizeof(in->baseline_why), "none: the first run of "
+                 "this target and selection in the history");
+}
+
+/* The history file, and the runs of this document's target among it. */
+static int load_history(hs_report_in *in, char *err, size_t errlen)
+{
+    json_t *all = NULL, *now;
+    int rc = hs_history_load(in->history_file, &all, &in->history_skipped, err, errlen);
+
+    in->history_all = all;
+    if (rc != 0)
+        return rc;
+    now = hs_history_entry(in->doc);
+    in->history = now != NULL ? hs_history_of_target(all, now) : NULL;
+    json_decref(now);
+    if (in->history == NULL) {
+        hs_errf(err, errlen, "history %s: out of memory", in->history_file);
+        return -1;
+    }
+    return 0;
+}
+
 int hs_report_gather(hs_report_in *in, const hs_report_sources *src, char *err,
                      size_t errlen)
 {
-    json_t *runs = NULL, *base = NULL, *fuzz = NULL;
+    json_t *base = NULL, *fuzz = NULL;
     int rc;
 
     in->history_file = src->history != NULL ? src->history : HS_HISTORY_DEFAULT;
     in->baseline_file = src->baseline;
-    rc = hs_history_load(in->history_file, &runs, &in->history_skipped, err, errlen);
-    in->history = runs;
+    rc = load_history(in, err, errlen);
     if (rc == 0)
-        rc = hs_history_baseline(src->baseline, runs, doc_run_id(in->doc), &base, err,
-                                 errlen);
+        rc = hs_history_baseline(src->baseline, in->history, doc_run_id(in->doc), &base,
+                                 err, errlen);
     in->baseline = base;
+    if (rc == 0)
+        explain_baseline(in, json_array_size(in->history_all));
     if (rc == 0)
         rc = hs_fuzzstats_load(src->fuzz_out ? src->fuzz_out : HS_FUZZ_OUT_DEFAULT,
                                src->fuzz_regressions ? src->fuzz_regressions
@@ -500,10 +539,11 @@ int hs_report_gather(hs_report_in *in, const hs_report_sources *src, char *err,
 void hs_report_release(hs_report_in *in)
 {
     json_decref((json_t *)in->history);
+    json_decref((json_t *)in->history_all);
     json_decref((json_t *)in->baseline);
     json_decref((json_t *)in->fuzz);
     json_decref((json_t *)in->bench);
-    in->history = in->baseline = in->fuzz = in->bench = NULL;
+    in->history = in->history_all = in->baseline = in->fuzz = in->bench = NULL;
 }
 
 int hs_report_after_run(const json_t *doc, const char *dir,
@@ -520,7 +560,9 @@ int hs_report_after_run(const json_t *doc, const char *dir,
         hs_report_gather(&in, &src, err, errlen) != 0)
         goto out;
     /* The baseline was chosen before this run joined the history. */
-    if (hs_history_add((json_t *)in.history, run_entry(doc, in.fuzz), HS_HISTORY_KEEP) != 0) {
+    if (hs_history_add((json_t *)in.history, run_entry(doc, in.fuzz), HS_HISTORY_KEEP) != 0 ||
+        hs_history_add((json_t *)in.history_all, run_entry(doc, in.fuzz),
+                       HS_HISTORY_KEEP) != 0) {
         hs_errf(err, errlen, "history %s: out of memory", in.history_file);
         goto out;
     }
@@ -529,7 +571,7 @@ int hs_report_after_run(const json_t *doc, const char *dir,
         hs_errf(err, errlen, "report: out of memory");
         goto out;
     }
-    saved = hs_history_save(in.history, in.history_file, hist_err, sizeof(hist_err));
+    saved = hs_history_save(in.history_all, in.history_file, hist_err, sizeof(hist_err));
     rc = hs_report_write(&in, path, err, errlen);
     if (rc == 0 && saved != 0) {
         hs_errf(err, errlen, "%s", hist_err);

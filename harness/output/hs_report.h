@@ -52,7 +52,10 @@ typedef struct hs_report_in {
     const json_t *doc;          /* this run's results document */
     const json_t *baseline;     /* an hs_history entry, or NULL for none */
     const char *baseline_file;  /* the pinned baseline's path, NULL: previous run */
-    const json_t *history;      /* hs_history entries oldest first, or NULL */
+    const json_t *history;      /* entries of this run's target and selection,
+                                   oldest first, or NULL */
+    const json_t *history_all;  /* every entry of the history file, or NULL */
+    char baseline_why[256];     /* which baseline, and why that one (or none) */
     const char *history_file;   /* where history came from, for the page */
     size_t history_skipped;     /* unreadable history lines, for the page */
     const json_t *fuzz;         /* an hs_fuzzstats summary, or NULL */

@@ -246,8 +246,11 @@ static void diff_intro(rctx *x)
     const json_t *b = x->in->baseline;
 
     if (b == NULL) {
-        hs_buf_puts(x->o, "<p>No baseline yet: this is the first run in the history, "
-                    "so every failure below counts as new.</p>\n");
+        hs_buf_puts(x->o, "<p>No baseline (");
+        rep_esc_s(x->o, x->in->baseline_why[0] ? x->in->baseline_why
+                                               : "no earlier run of this target");
+        hs_buf_puts(x->o, "), so every failure below counts as new. A run is compared only "
+                    "with earlier runs of the same target and selection.</p>\n");
         return;
     }
     hs_buf_puts(x->o, "<p class=\"meta\">Baseline: run <span class=\"mono\">");
@@ -261,7 +264,8 @@ static void diff_intro(rctx *x)
         hs_buf_puts(x->o, "pinned: ");
         rep_esc_s(x->o, x->in->baseline_file);
     } else {
-        hs_buf_puts(x->o, "the previous run in the history");
+        rep_esc_s(x->o, x->in->baseline_why[0] ? x->in->baseline_why
+                                               : "an earlier run of the same target");
     }
     hs_buf_printf(x->o, "). Slower means a median over repeats at least %.0f%% "
                   "and %.0f&nbsp;ms above the baseline's.</p>\n",

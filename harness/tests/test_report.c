@@ -468,7 +468,7 @@ static void test_first_run_without_baseline(void **state)
     json_t *doc = plain_doc("r1", "a", "failed", "b", "passed", NULL);
     char *html = render(doc, NULL, NULL, NULL);
 
-    assert_non_null(strstr(html, "No baseline yet"));
+    assert_non_null(strstr(html, "No baseline (no earlier run of this target)"));
     assert_non_null(strstr(html, "New failures (1)"));
     assert_non_null(strstr(html, "1 failing (no baseline yet)"));
     free(html);
@@ -869,6 +869,81 @@ static void test_after_run_twice(void **state)
     json_decref(d2);
 }
 
+/* doc as a run of kind/target over the default selection. */
+static json_t *of_target(json_t *doc, const char *kind, const char *target)
+{
+    json_t *run = json_object_get(doc, "run");
+
+    json_object_set_new(run, "target_kind", json_string(kind));
+    json_object_set_new(run, "target", json_string(target));
+    json_object_set_new(run, "selection", json_pack("{s:[s],s:s}", "paths", "scenarios",
+                                                    "shard", "1/1"));
+    return doc;
+}
+
+/* A run against another server in between is no baseline for the next
+ * reference run, and the pages say which baseline and why. */
+static void test_baseline_of_same_target(void **state)
+{
+    char dir[128], hist[128], page[160], err[256] = "";
+    json_t *d1 = of_target(plain_doc("r1", "a", "passed", NULL), "reference", "build/gateway");
+    json_t *d2 = of_target(plain_doc("u1", "a", "failed", NULL), "url", "ws://h:1/ws");
+    json_t *d3 = of_target(plain_doc("r2", "a", "failed", NULL), "reference", "build/gateway");
+    char *text = NULL;
+    size_t n;
+
+    path_in(dir, sizeof(dir), "same");
+    path_in(hist, sizeof(hist), "same/history.jsonl");
+    assert_int_equal(hs_fs_mkdirs(dir, NULL, 0), 0);
+    snprintf(page, sizeof(page), "%s/index.html", dir);
+    assert_int_equal(hs_report_after_run(d1, dir, hist, NULL, err, sizeof(err)), 0);
+    assert_int_equal(hs_report_after_run(d2, dir, hist, NULL, err, sizeof(err)), 0);
+    assert_int_equal(hs_fs_read_file(page, &text, &n, NULL, 0), 0);
+    assert_non_null(strstr(text, "No baseline (none: the history has 1 run of other "
+                                 "targets or selections only)"));
+    free(text);
+    assert_int_equal(hs_report_after_run(d3, dir, hist, NULL, err, sizeof(err)), 0);
+    assert_int_equal(hs_fs_read_file(page, &text, &n, NULL, 0), 0);
+    assert_non_null(strstr(text, "Baseline: run <span class=\"mono\">r1</span>"));
+    assert_non_null(strstr(text, "(the last earlier run of the same target and selection)"));
+    assert_non_null(strstr(text, "1 new failure since the baseline"));
+    free(text);
+    json_decref(d1);
+    json_decref(d2);
+    json_decref(d3);
+}
+
+/* Each target keeps its own HS_HISTORY_KEEP runs: a busy one cannot push
+ * another's out of the file. */
+static void test_history_keeps_per_target(void **state)
+{
+    char dir[128], hist[128], id[16], err[256] = "";
+    json_t *runs = NULL, *doc;
+    size_t urls = 0, i;
+    json_t *e;
+
+    path_in(dir, sizeof(dir), "per");
+    path_in(hist, sizeof(hist), "per/history.jsonl");
+    assert_int_equal(hs_fs_mkdirs(dir, NULL, 0), 0);
+    doc = of_target(plain_doc("u0", "a", "passed", NULL), "url", "ws://h:1/ws");
+    assert_int_equal(hs_report_after_run(doc, dir, hist, NULL, err, sizeof(err)), 0);
+    json_decref(doc);
+    for (int k = 0; k < HS_HISTORY_KEEP + 5; k++) {
+        snprintf(id, sizeof(id), "r%02d", k);
+        doc = of_target(plain_doc(id, "a", "passed", NULL), "reference", "build/gateway");
+        assert_int_equal(hs_report_after_run(doc, dir, hist, NULL, err, sizeof(err)), 0);
+        json_decref(doc);
+    }
+    assert_int_equal(hs_history_load(hist, &runs, NULL, NULL, 0), 0);
+    json_array_foreach(runs, i, e)
+        urls += strcmp(json_string_value(json_object_get(e, "target_kind")), "url") == 0;
+    assert_int_equal(urls, 1);
+    assert_int_equal(json_array_size(runs), HS_HISTORY_KEEP + 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(runs, 1), "run")),
+                        "r05");
+    json_decref(runs);
+}
+
 static void test_after_run_keeps_twenty(void **state)
 {
     char dir[128], hist[128], id[16], err[256] = "";
@@ -990,6 +1065,8 @@ int main(void)
         cmocka_unit_test(test_main_exit_codes),
         cmocka_unit_test(test_after_run_twice),
         cmocka_unit_test(test_after_run_keeps_twenty),
+        cmocka_unit_test(test_baseline_of_same_target),
+        cmocka_unit_test(test_history_keeps_per_target),
         cmocka_unit_test(test_write_failure_keeps_old_page),
         cmocka_unit_test(test_bad_document_refused),
         cmocka_unit_test(test_ten_thousand_cases),
