@@ -469,6 +469,12 @@ void gw_app_close(gw_app *app, gw_session *s)
     if (*pp)
         *pp = s->next;
     app->nsessions--;
+    /* The peer closed or went away: the log still shows the whole life of
+     * the connection (seed enum-log), closing before closed. */
+    if (!s->closing) {
+        s->closing = 1;
+        set_state(s, GW_STATE_CLOSING);
+    }
     remove_handlers(app, s);
     set_state(s, GW_STATE_CLOSED);
     json_decref(s->degraded_reasons);

@@ -271,19 +271,122 @@ int hs_contract_survival(const hs_record *r, json_t *reasons)
 }
 
 /* One log line: a JSON object whose "state", when present, is a string. */
-static const char *log_line_problem(const char *p, size_t len)
+static const char *log_line_problem(const json_t *j)
 {
-    json_t *j = json_loadb(p, len, 0, NULL);
     json_t *st;
-    const char *why = NULL;
 
     if (!json_is_object(j))
-        why = "is not one JSON object";
-    else if ((st = json_object_get(j, "state")) && !json_is_string(st) &&
-             !(json_is_null(st) && json_object_get(j, "log_error")))
-        why = "has a state that is not a string";
-    json_decref(j);
-    return why;
+        return "is not one JSON object";
+    if ((st = json_object_get(j, "state")) && !json_is_string(st) &&
+        !(json_is_null(st) && json_object_get(j, "log_error")))
+        return "has a state that is not a string";
+    return NULL;
+}
+
+/* ---- each connection's lifecycle in the logs (seed enum-log) ---------------- */
+
+/*
+ * The reference gateway logs {"event": "conn_state", "conn": N, "state": S}
+ * at every step of a connection's life: accepted, authenticated, ready or
+ * degraded, closing, closed. Seed enum-log is about exactly these lines: a
+ * state the logger could not write once killed the connection. Each
+ * connection's states are collected in order, then judged whole.
+ */
+static void lifecycle_add(json_t *conns, const json_t *line)
+{
+    const json_t *conn = json_object_get(line, "conn");
+    const json_t *st = json_object_get(line, "state");
+    char key[32];
+    json_t *seq;
+
+    if (!json_is_string(json_object_get(line, "event")) ||
+        strcmp(json_string_value(json_object_get(line, "event")), "conn_state") != 0 ||
+        !json_is_integer(conn))
+        return;
+    snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(conn));
+    seq = json_object_get(conns, key);
+    if (!seq) {
+        seq = json_array();
+        json_object_set_new(conns, key, seq);
+    }
+    json_array_append_new(seq, json_is_string(st) ? json_copy((json_t *)st) : json_null());
+}
+
+/* A state's place in the life of a connection; -1 for none we know. */
+static int lifecycle_rank(const char *s)
+{
+    static const char *const order[] = { "accepted", "authenticated", "ready", "closing",
+                                         "closed" };
+
+    if (strcmp(s, "degraded") == 0)
+        return 2;
+    for (int i = 0; i < 5; i++)
+        if (strcmp(s, order[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* What is wrong with one connection's states, or NULL. complete: the
+ * gateway exited cleanly, so every connection must have ended. */
+static const char *lifecycle_problem(const json_t *seq, int complete)
+{
+    int prev = -1, closing = 0, r = 0;
+    const json_t *st;
+    size_t i;
+
+    json_array_foreach((json_t *)seq, i, st) {
+        if (!json_is_string(st))
+            return NULL;        /* a state the logger could not write: log_error says so */
+        r = lifecycle_rank(json_string_value(st));
+        if (r < 0)
+            return "has a state outside accepted, authenticated, ready, degraded, "
+                   "closing, closed";
+        if (i == 0 && r != 0)
+            return "does not start with accepted";
+        if (r < prev || (r == prev && r != 2))
+            return "is out of order";
+        if (r == 2 && prev < 1)
+            return "is ready or degraded without authenticated";
+        closing |= r == 3;
+        prev = r;
+    }
+    if (prev == 4 && !closing)
+        return "ends closed without closing";
+    if (complete && prev != 4)
+        return "never reaches closed";
+    return NULL;
+}
+
+/* Every connection's states, joined for a message: "accepted -> ready". */
+static void lifecycle_text(const json_t *seq, char *buf, size_t len)
+{
+    const json_t *st;
+    size_t i, used = 0;
+
+    buf[0] = '\0';
+    json_array_foreach((json_t *)seq, i, st)
+        if (used < len)
+            used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? " -> " : "",
+                                     json_is_string(st) ? json_string_value(st) : "null");
+}
+
+static int lifecycle_check(const hs_record *r, const json_t *conns, json_t *reasons)
+{
+    int complete = r->spawned && !r->died && !r->stop_killed &&
+                   WIFEXITED(r->stop_status) && WEXITSTATUS(r->stop_status) == 0;
+    const char *key, *why;
+    const json_t *seq;
+    char states[300];
+
+    json_object_foreach((json_t *)conns, key, seq) {
+        why = lifecycle_problem(seq, complete);
+        if (!why)
+            continue;
+        lifecycle_text(seq, states, sizeof(states));
+        breach(reasons, 6, -1, 0, "connection %s's state lines %s: %s", key, why, states);
+        return 1;
+    }
+    return 0;
 }
 
 int hs_contract_logs(const hs_record *r, json_t *reasons)
@@ -291,23 +394,30 @@ int hs_contract_logs(const hs_record *r, json_t *reasons)
     const char *p = r->stderr_text;
     int lineno = 0, bad = 0;
     char first[400] = "";
+    json_t *conns;
 
     /* A sanitizer report is judged by clause 5; its lines are not logs. */
     if (!p || hs_contract_sanitizer(p, first, sizeof(first)))
         return 0;
+    conns = json_object();
     while (*p) {
         size_t len = strcspn(p, "\n");
-        const char *why = len ? log_line_problem(p, len) : NULL;
+        json_t *j = len ? json_loadb(p, len, 0, NULL) : NULL;
+        const char *why = len ? log_line_problem(j) : NULL;
 
         lineno++;
         if (why && bad++ == 0)
             snprintf(first, sizeof(first), "log line %d %s: %.160s", lineno, why, p);
+        else if (j)
+            lifecycle_add(conns, j);
+        json_decref(j);
         p += len + (p[len] == '\n');
     }
-    if (!bad)
-        return 0;
-    breach(reasons, 6, -1, 0, "%s (%d bad line%s)", first, bad, bad == 1 ? "" : "s");
-    return 1;
+    if (bad)
+        breach(reasons, 6, -1, 0, "%s (%d bad line%s)", first, bad, bad == 1 ? "" : "s");
+    bad = bad ? 1 : lifecycle_check(r, conns, reasons);
+    json_decref(conns);
+    return bad;
 }
 
 int hs_contract_fired(const hs_record *r, json_t *reasons)
