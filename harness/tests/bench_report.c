@@ -14,10 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "util/hs_buf.h"
+#include "util/hs_clock.h"
 #include "util/hs_fsutil.h"
 #include "output/hs_history.h"
 #include "output/hs_report.h"
@@ -25,14 +25,6 @@
 
 #define DEFAULT_CASES 10000
 #define EVENTS 5
-
-static double now_ms(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
 
 static json_t *frame(double t, const char *dir, const char *text)
 {
@@ -147,15 +139,15 @@ static int bench_history(json_t *runs, const char *path, size_t *bytes)
 {
     char err[512];
     json_t *back = NULL;
-    double t0 = now_ms(), t1, t2;
+    double t0 = hs_now_ms(), t1, t2;
     char *text = NULL;
 
     if (hs_history_save(runs, path, err, sizeof(err)) != 0)
         return fail("saving the history", err);
-    t1 = now_ms();
+    t1 = hs_now_ms();
     if (hs_history_load(path, &back, NULL, err, sizeof(err)) != 0)
         return fail("loading the history", err);
-    t2 = now_ms();
+    t2 = hs_now_ms();
     hs_fs_read_file(path, &text, bytes, NULL, 0);
     printf("  history save   %8.1f ms  %6.2f MB (%zu runs)\n", t1 - t0,
            (double)*bytes / 1e6, json_array_size(runs));
@@ -169,14 +161,14 @@ static int bench_page(const hs_report_in *in, const char *path)
 {
     hs_buf b = HS_BUF_INIT;
     char err[512];
-    double t0 = now_ms(), t1, t2;
+    double t0 = hs_now_ms(), t1, t2;
 
     if (hs_report_render(in, &b, err, sizeof(err)) != 0)
         return fail("rendering", err);
-    t1 = now_ms();
+    t1 = hs_now_ms();
     if (hs_fs_write_atomic(path, b.p, b.len, err, sizeof(err)) != 0)
         return fail("writing", err);
-    t2 = now_ms();
+    t2 = hs_now_ms();
     printf("  render         %8.1f ms  %6.2f MB (%.0f bytes per case)\n", t1 - t0,
            (double)b.len / 1e6,
            (double)b.len / (double)json_array_size(json_object_get(in->doc, "cases")));
@@ -197,13 +189,13 @@ static int bench(int n, const char *dir)
 
     snprintf(hist, sizeof(hist), "%s/history.jsonl", dir);
     snprintf(page, sizeof(page), "%s/index-%d.html", dir, n);
-    t0 = now_ms();
+    t0 = hs_now_ms();
     for (run = 0; run < HS_HISTORY_KEEP; run++) {
         json_decref(doc);
         doc = make_doc(n, run, run == HS_HISTORY_KEEP - 1);
         hs_history_add(runs, hs_history_entry(doc), HS_HISTORY_KEEP);
     }
-    t1 = now_ms();
+    t1 = hs_now_ms();
     printf("report bench: %d cases, %d runs of history\n", n, HS_HISTORY_KEEP);
     printf("  build          %8.1f ms  (%d documents made, turned into entries)\n",
            t1 - t0, HS_HISTORY_KEEP);

@@ -18,13 +18,13 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <fiu.h>
 #include <fiu-control.h>
 
 #include "target/hs_faultctl.h"
+#include "tests/test_util.h"
 
 #define POINT "test/point"
 #define TIMEOUT_MS 5000
@@ -40,32 +40,15 @@ typedef struct probe_result {
     unsigned long failinfo;
 } probe_result;
 
-static char dir[64];
+/* Short enough that every FIFO name built from it fits its buffer. */
 static char prefix[128];
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int setup(void **state)
 {
-    snprintf(dir, sizeof dir, "/tmp/hs_faultctl_test.XXXXXX");
-    if (!mkdtemp(dir))
+    if (test_dir_setup(state) != 0)
         return -1;
-    snprintf(prefix, sizeof prefix, "%s/fiu", dir);
+    test_path(prefix, sizeof prefix, "fiu");
     return 0;
-}
-
-static int teardown(void **state)
-{
-    char cmd[128];
-
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
 }
 
 /* The helper process: libfiu's remote control, and one answer per question. */
@@ -106,7 +89,7 @@ static helper start_helper(int with_rc)
     assert_int_equal(pipe(ask), 0);
     assert_int_equal(pipe(answer), 0);
     h.pid = fork();
-    assert_true(h.pid >= 0);
+    assert_cmp_int(h.pid, >=, 0);
     if (h.pid == 0) {
         close(ask[1]);
         close(answer[0]);
@@ -245,17 +228,17 @@ static void test_dead_pid_fails_fast(void **state)
 {
     helper h = start_helper(1);
     char err[256] = "", in[160], want[64];
-    long long t0;
+    double t0;
     int st;
 
     snprintf(in, sizeof in, "%s-%d.in", prefix, (int)h.pid);
     assert_int_equal(kill(h.pid, SIGKILL), 0);
     assert_int_equal(waitpid(h.pid, &st, 0), h.pid);
     assert_int_equal(access(in, F_OK), 0);
-    t0 = now_ms();
+    t0 = hs_now_ms();
     assert_int_equal(hs_faultctl_send(prefix, h.pid, "disable name=" POINT, TIMEOUT_MS, err,
                                       sizeof err), HS_FAULTCTL_ERR);
-    assert_true(now_ms() - t0 < TIMEOUT_MS / 5);
+    assert_cmp_dbl(hs_now_ms() - t0, <, TIMEOUT_MS / 5);
     snprintf(want, sizeof want, "process %d is not running", (int)h.pid);
     assert_string_equal(err, want);
     close(h.ask);
@@ -286,12 +269,12 @@ static void test_no_remote_control_times_out(void **state)
 {
     helper h = start_helper(0);
     char err[256] = "";
-    long long t0 = now_ms();
+    double t0 = hs_now_ms();
 
     assert_int_equal(hs_faultctl_send(prefix, h.pid, "disable name=" POINT, 300, err,
                                       sizeof err), HS_FAULTCTL_ERR);
-    assert_true(now_ms() - t0 >= 300);
-    assert_true(now_ms() - t0 < TIMEOUT_MS);
+    assert_cmp_dbl(hs_now_ms() - t0, >=, 300);
+    assert_cmp_dbl(hs_now_ms() - t0, <, TIMEOUT_MS);
     assert_non_null(strstr(err, "no fault control FIFO"));
     stop_helper(&h);
 }
@@ -301,17 +284,17 @@ static void test_unserved_fifo_times_out(void **state)
 {
     helper h = start_helper(0);
     char err[256] = "", in[160], out[160];
-    long long t0;
+    double t0;
 
     snprintf(in, sizeof in, "%s-%d.in", prefix, (int)h.pid);
     snprintf(out, sizeof out, "%s-%d.out", prefix, (int)h.pid);
     assert_int_equal(mkfifo(in, 0600), 0);
     assert_int_equal(mkfifo(out, 0600), 0);
-    t0 = now_ms();
+    t0 = hs_now_ms();
     assert_int_equal(hs_faultctl_send(prefix, h.pid, "disable name=" POINT, 300, err,
                                       sizeof err), HS_FAULTCTL_ERR);
-    assert_true(now_ms() - t0 >= 300);
-    assert_true(now_ms() - t0 < TIMEOUT_MS);
+    assert_cmp_dbl(hs_now_ms() - t0, >=, 300);
+    assert_cmp_dbl(hs_now_ms() - t0, <, TIMEOUT_MS);
     assert_non_null(strstr(err, "did not open its fault control FIFO"));
     stop_helper(&h);
 }
@@ -367,8 +350,9 @@ static void test_stale_hangup_is_not_an_answer(void **state)
     assert_int_equal(mkfifo(s.out, 0600), 0);
     s.old = open(s.out, O_RDWR);
     s.watch = inotify_init1(IN_CLOEXEC);
-    assert_true(s.old >= 0 && s.watch >= 0);
-    assert_true(inotify_add_watch(s.watch, s.out, IN_CLOSE_NOWRITE) >= 0);
+    assert_cmp_int(s.old, >=, 0);
+    assert_cmp_int(s.watch, >=, 0);
+    assert_cmp_int(inotify_add_watch(s.watch, s.out, IN_CLOSE_NOWRITE), >=, 0);
     assert_int_equal(pthread_create(&th, NULL, stale_serve, &s), 0);
     rc = hs_faultctl_send(me, getpid(), "disable name=" POINT, TIMEOUT_MS, err, sizeof err);
     /* Whatever happened, let the server's last open of .out complete. */
@@ -449,5 +433,5 @@ int main(void)
         cmocka_unit_test(test_format_refusals),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, test_dir_teardown);
 }

@@ -16,6 +16,7 @@
 #include "gateway/gw_app.h"
 #include "gateway/gw_faults.h"
 #include "gateway/gw_types.h"
+#include "tests/test_util.h"
 
 #define SECRET "app-secret"
 
@@ -297,7 +298,7 @@ static void test_not_ready_queues_then_answers(void **state)
     /* The third does not fit: answered at once, with a retry hint. */
     assert_int_equal(json_array_size(conns[0].frames), 1);
     assert_error(0, 0, "not_ready");
-    assert_true(json_integer_value(json_object_get(json_object_get(json_array_get(conns[0].frames, 0), "payload"), "retry_after_ms")) > 0);
+    assert_cmp_int(json_integer_value(json_object_get(json_object_get(json_array_get(conns[0].frames, 0), "payload"), "retry_after_ms")), >, 0);
     gw_app_set_ready(app);
     assert_events(0, 1, "q1", 0);
     assert_events(0, 6, "q2", 0);
@@ -330,7 +331,7 @@ static void test_handlers_return_to_baseline_even_if_cleanup_fails(void **state)
     assert_int_equal(base, gw_app_handlers_baseline(app));
     a = open_as(app, 0, "alice");
     b = open_as(app, 1, "bob");
-    assert_true(gw_app_handlers(app) > base);
+    assert_cmp_uint(gw_app_handlers(app), >, base);
     enable("gateway/handler/cleanup");
     gw_app_close(app, a);
     gw_app_close(app, b);

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "gateway/gw_faults.h"
+#include "tests/test_util.h"
 
 static int setup(void **state)
 {
@@ -28,11 +29,11 @@ static void test_catalogue_has_the_contract_names(void **state)
     };
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        assert_true(gw_faults_find(names[i]) >= 0);
+        assert_cmp_int(gw_faults_find(names[i]), >=, 0);
     assert_int_equal(gw_faults_count(), sizeof(names) / sizeof(names[0]));
     for (size_t i = 0; i < gw_faults_count(); i++) {
         assert_non_null(gw_faults_seed(i));
-        assert_true(strlen(gw_faults_description(i)) > 10);
+        assert_cmp_uint(strlen(gw_faults_description(i)), >, 10);
     }
 }
 
@@ -47,7 +48,7 @@ static void test_spec_parse_modes(void **state)
     assert_int_equal(s.mode, GW_FAULT_ONCE);
     assert_int_equal(gw_fault_spec_parse("gateway/db/session:p=0.25", &s, err, sizeof(err)), 0);
     assert_int_equal(s.mode, GW_FAULT_PROBABILITY);
-    assert_true(s.probability == 0.25);
+    assert_cmp_dbl(s.probability, ==, 0.25);
     assert_int_equal(gw_fault_spec_parse("gateway/db/session:probability=1", &s, err, sizeof(err)), 0);
     assert_int_equal(gw_fault_spec_parse("gateway/db/session:after=3", &s, err, sizeof(err)), 0);
     assert_int_equal(s.mode, GW_FAULT_AFTER);
@@ -69,7 +70,7 @@ static void test_spec_parse_refuses_bad_specs(void **state)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         err[0] = '\0';
         assert_int_equal(gw_fault_spec_parse(bad[i], &s, err, sizeof(err)), GW_FAULT_ERR);
-        assert_true(strlen(err) > 0);
+        assert_cmp_uint(strlen(err), >, 0);
     }
     gw_fault_spec_parse("gateway/db/sesion", &s, err, sizeof(err));
     assert_non_null(strstr(err, "--list-faults"));

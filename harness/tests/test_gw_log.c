@@ -12,6 +12,7 @@
 
 #include "gateway/gw_faults.h"
 #include "gateway/gw_log.h"
+#include "tests/test_util.h"
 
 static char *buf;
 static size_t len;
@@ -42,7 +43,7 @@ static json_t *only_line(void)
 
     fflush(mem);
     assert_non_null(strchr(buf, '\n'));
-    assert_true(strchr(buf, '\n') == buf + len - 1);
+    assert_cmp_int(strchr(buf, '\n') - buf, ==, len - 1);
     j = json_loads(buf, 0, &e);
     assert_non_null(j);
     return j;

@@ -16,27 +16,7 @@
 #include "util/hs_fsutil.h"
 #include "output/hs_history.h"
 #include "output/hs_results.h"
-
-static char g_dir[64];
-
-static int setup(void **state)
-{
-    snprintf(g_dir, sizeof(g_dir), "/tmp/test_history-XXXXXX");
-    return mkdtemp(g_dir) == NULL ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-    char cmd[128];
-
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static void path_in(char *buf, size_t len, const char *name)
-{
-    snprintf(buf, len, "%s/%s", g_dir, name);
-}
+#include "tests/test_util.h"
 
 /* An entry built by hand: "id:status:ms" triples, NULL-terminated. */
 static json_t *entry(const char *run, ...)
@@ -101,10 +81,10 @@ static void test_median(void **state)
     json_t *even = json_pack("{s:[f,f,f,f]}", "durations_ms", 40.0, 10.0, 30.0, 20.0);
     json_t *single = json_pack("{s:f}", "duration_ms", 7.5);
 
-    assert_true(hs_history_median(odd) == 20.0);
-    assert_true(hs_history_median(even) == 25.0);
-    assert_true(hs_history_median(single) == 7.5);
-    assert_true(hs_history_median(NULL) == 0.0);
+    assert_cmp_dbl(hs_history_median(odd), ==, 20.0);
+    assert_cmp_dbl(hs_history_median(even), ==, 25.0);
+    assert_cmp_dbl(hs_history_median(single), ==, 7.5);
+    assert_cmp_dbl(hs_history_median(NULL), ==, 0.0);
     json_decref(odd);
     json_decref(even);
     json_decref(single);
@@ -130,8 +110,8 @@ static void test_entry_of_doc(void **state)
     assert_string_equal(json_string_value(json_object_get(e, "date")), "2026-11-22T22:15:00Z");
     assert_string_equal(json_string_value(json_object_get(json_object_get(cases, "a"),
                                                           "status")), "flaky");
-    assert_true(json_real_value(json_object_get(json_object_get(cases, "a"),
-                                                "duration_ms")) == 3.0);
+    assert_cmp_dbl(json_real_value(json_object_get(json_object_get(cases, "a"), "duration_ms")),
+                   ==, 3.0);
     assert_null(json_object_get(json_object_get(cases, "a"), "verdict"));
     assert_string_equal(json_string_value(json_object_get(json_object_get(
         json_object_get(cases, "b"), "verdict"), "close")), "WRONG CODE");
@@ -152,7 +132,7 @@ static void test_load_missing_is_empty(void **state)
     json_t *runs = NULL;
     size_t skipped = 99;
 
-    path_in(path, sizeof(path), "none/history.jsonl");
+    test_path(path, sizeof(path), "none/history.jsonl");
     assert_int_equal(hs_history_load(path, &runs, &skipped, NULL, 0), 0);
     assert_int_equal(json_array_size(runs), 0);
     assert_int_equal(skipped, 0);
@@ -166,7 +146,7 @@ static void test_load_skips_bad_lines(void **state)
     json_t *runs = NULL;
     size_t skipped = 0;
 
-    path_in(path, sizeof(path), "mixed.jsonl");
+    test_path(path, sizeof(path), "mixed.jsonl");
     write_text(path,
                "{\"format\":\"wsfault-history/1\",\"run\":\"r1\",\"cases\":{}}\n"
                "\n"
@@ -188,9 +168,9 @@ static void test_load_unreadable_fails(void **state)
     char err[256] = "";
     json_t *runs = NULL;
 
-    assert_int_equal(hs_history_load(g_dir, &runs, NULL, err, sizeof(err)), -1);
+    assert_int_equal(hs_history_load(test_dir(), &runs, NULL, err, sizeof(err)), -1);
     assert_null(runs);
-    assert_non_null(strstr(err, g_dir));
+    assert_non_null(strstr(err, test_dir()));
 }
 
 static void test_add_replaces_and_trims(void **state)
@@ -222,12 +202,12 @@ static void test_save_load_round_trip(void **state)
     json_t *back = NULL;
     size_t n = 0, i, lines = 0;
 
-    path_in(path, sizeof(path), "deep/er/history.jsonl");
+    test_path(path, sizeof(path), "deep/er/history.jsonl");
     assert_int_equal(hs_history_save(runs, path, NULL, 0), 0);
     assert_int_equal(hs_fs_read_file(path, &text, &n, NULL, 0), 0);
     for (i = 0; i < n; i++) {
         lines += text[i] == '\n';
-        assert_true((unsigned char)text[i] < 0x80);
+        assert_cmp_int((unsigned char)text[i], <, 0x80);
     }
     assert_int_equal(lines, 2);
     assert_int_equal(hs_history_load(path, &back, NULL, NULL, 0), 0);
@@ -258,7 +238,7 @@ static void test_baseline_pinned_and_previous(void **state)
     json_t *runs = history(entry("r1", NULL), entry("r2", NULL), NULL);
     json_t *base = NULL;
 
-    path_in(path, sizeof(path), "pinned.json");
+    test_path(path, sizeof(path), "pinned.json");
     write_text(path, "{\"format\":\"wsfault-results/1\",\"run\":{\"id\":\"p\"},"
                      "\"cases\":[{\"id\":\"a\",\"status\":\"passed\"}]}");
     assert_int_equal(hs_history_baseline(path, runs, "r2", &base, err, sizeof(err)), 0);
@@ -419,8 +399,8 @@ static void test_diff_timing_thresholds(void **state)
 
     assert_int_equal(count(d, "slower"), 1);
     assert_string_equal(json_string_value(json_object_get(item(d, "slower", 0), "id")), "both");
-    assert_true(json_real_value(json_object_get(item(d, "slower", 0), "was_ms")) == 100.0);
-    assert_true(json_real_value(json_object_get(item(d, "slower", 0), "now_ms")) == 250.0);
+    assert_cmp_dbl(json_real_value(json_object_get(item(d, "slower", 0), "was_ms")), ==, 100.0);
+    assert_cmp_dbl(json_real_value(json_object_get(item(d, "slower", 0), "now_ms")), ==, 250.0);
     json_decref(d);
     d = hs_history_diff(now, base, NULL, &loose);
     assert_int_equal(count(d, "slower"), 2);
@@ -495,5 +475,5 @@ int main(void)
         cmocka_unit_test(test_diff_unchanged_is_empty),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, test_dir_setup, test_dir_teardown);
 }

@@ -15,11 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "wire/hs_http.h"
+#include "tests/test_util.h"
 
 #define TIMEOUT_MS 5000
 
@@ -34,14 +34,6 @@ typedef struct server {
     size_t request_len;
     pthread_t th;
 } server;
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Read the request head, and a body if it announced one. */
 static void read_request(server *s, int fd)
@@ -111,7 +103,7 @@ static void server_start(server *s)
 
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    assert_true(s->lfd >= 0);
+    assert_cmp_int(s->lfd, >=, 0);
     assert_int_equal(bind(s->lfd, (struct sockaddr *)&sa, sizeof sa), 0);
     assert_int_equal(listen(s->lfd, 4), 0);
     assert_int_equal(getsockname(s->lfd, (struct sockaddr *)&sa, &sl), 0);
@@ -240,12 +232,12 @@ static void test_never_answers_times_out(void **state)
     server s = { .hold = 1 };
     hs_http_resp r;
     char err[256] = "";
-    long long t0 = now_ms();
+    double t0 = hs_now_ms();
 
     server_start(&s);
     assert_int_equal(get(&s, "GET", "/", 300, &r, err, sizeof err), HS_HTTP_ETIMEOUT);
-    assert_true(now_ms() - t0 >= 300);
-    assert_true(now_ms() - t0 < TIMEOUT_MS);
+    assert_cmp_dbl(hs_now_ms() - t0, >=, 300);
+    assert_cmp_dbl(hs_now_ms() - t0, <, TIMEOUT_MS);
     assert_non_null(strstr(err, "no complete answer within 300 ms"));
     assert_null(r.headers);
     hs_http_resp_free(&r);
@@ -315,17 +307,17 @@ static void test_refused_fails_fast(void **state)
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     hs_http_resp r;
     char err[256] = "";
-    long long t0;
+    double t0;
 
     /* A port that was just free: bound, never listened on, closed. */
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
     assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
     close(fd);
-    t0 = now_ms();
+    t0 = hs_now_ms();
     assert_int_equal(hs_http_request("127.0.0.1", ntohs(sa.sin_port), "GET", "/", NULL, NULL,
                                      TIMEOUT_MS, &r, err, sizeof err), HS_HTTP_ERR);
-    assert_true(now_ms() - t0 < TIMEOUT_MS / 5);
+    assert_cmp_dbl(hs_now_ms() - t0, <, TIMEOUT_MS / 5);
     assert_non_null(strstr(err, "Connection refused"));
 }
 

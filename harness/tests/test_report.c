@@ -33,6 +33,7 @@
 #include "output/hs_report.h"
 #include "output/hs_results.h"
 #include "util/hs_utf8.h"
+#include "tests/test_util.h"
 
 #define BIG_CASES 10000
 
@@ -44,27 +45,6 @@ static const char hostile[] =
 
 /* Bytes that are not UTF-8; jansson only holds them when told not to check. */
 static const char not_utf8[] = "bad \xff\xfe \xc0\xaf \xed\xa0\x80 end";
-
-static char g_dir[64];
-
-static int setup(void **state)
-{
-    snprintf(g_dir, sizeof(g_dir), "/tmp/test_report-XXXXXX");
-    return mkdtemp(g_dir) == NULL ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-    char cmd[128];
-
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static void path_in(char *buf, size_t len, const char *name)
-{
-    snprintf(buf, len, "%s/%s", g_dir, name);
-}
 
 static json_t *hs(void)
 {
@@ -298,7 +278,7 @@ static const char *check_tag(const char *p)
             p++;
             continue;
         }
-        assert_true(*p != '\0');
+        assert_cmp_int(*p, !=, '\0');
         p = check_attr(p);
     }
     return p + 1;
@@ -506,7 +486,8 @@ static void test_failures_open_passes_folded(void **state)
     assert_non_null(f);
     assert_non_null(s);
     assert_non_null(p);
-    assert_true(f < s && s < p);
+    assert_cmp_int(f - html, <, s - html);
+    assert_cmp_int(s - html, <, p - html);
     assert_non_null(strstr(f, "data-key=\"f1 failed seeds \" open>"));
     assert_non_null(strstr(p, "data-key=\"p1 passed seeds \">"));
     free(html);
@@ -649,7 +630,7 @@ static void put_file(const char *rel, const char *text)
 {
     char path[256], dir[256];
 
-    path_in(path, sizeof(path), rel);
+    test_path(path, sizeof(path), rel);
     snprintf(dir, sizeof(dir), "%s", path);
     *strrchr(dir, '/') = '\0';
     assert_int_equal(hs_fs_mkdirs(dir, NULL, 0), 0);
@@ -682,19 +663,19 @@ static void test_fuzzstats_sums(void **state)
     const json_t *t, *b;
 
     make_fuzz_tree();
-    path_in(out, sizeof(out), "fz/out");
-    path_in(reg, sizeof(reg), "fz/regressions");
+    test_path(out, sizeof(out), "fz/out");
+    test_path(reg, sizeof(reg), "fz/regressions");
     assert_int_equal(hs_fuzzstats_load(out, reg, &all, NULL, 0), 0);
     assert_int_equal(json_object_size(all), 2);
     t = json_object_get(all, "router");
     assert_int_equal(json_integer_value(json_object_get(t, "instances")), 3);
-    assert_true(json_number_value(json_object_get(t, "execs_done")) == 1500.0);
-    assert_true(json_number_value(json_object_get(t, "execs_per_sec")) == 35100.5);
-    assert_true(json_number_value(json_object_get(t, "corpus_count")) == 150.0);
-    assert_true(json_number_value(json_object_get(t, "saved_crashes")) == 3.0);
-    assert_true(json_number_value(json_object_get(t, "stability")) == 99.5);
-    assert_true(json_number_value(json_object_get(t, "start_time")) == 1699990000.0);
-    assert_true(json_number_value(json_object_get(t, "run_time")) == 7200.0);
+    assert_cmp_dbl(json_number_value(json_object_get(t, "execs_done")), ==, 1500.0);
+    assert_cmp_dbl(json_number_value(json_object_get(t, "execs_per_sec")), ==, 35100.5);
+    assert_cmp_dbl(json_number_value(json_object_get(t, "corpus_count")), ==, 150.0);
+    assert_cmp_dbl(json_number_value(json_object_get(t, "saved_crashes")), ==, 3.0);
+    assert_cmp_dbl(json_number_value(json_object_get(t, "stability")), ==, 99.5);
+    assert_cmp_dbl(json_number_value(json_object_get(t, "start_time")), ==, 1699990000.0);
+    assert_cmp_dbl(json_number_value(json_object_get(t, "run_time")), ==, 7200.0);
     assert_string_equal(json_string_value(json_object_get(t, "afl_version")), "++4.04c");
     b = json_array_get(json_object_get(t, "buckets"), 0);
     assert_int_equal(json_array_size(json_object_get(t, "buckets")), 1);
@@ -728,8 +709,8 @@ static void test_fuzz_section(void **state)
     char *html, *sec;
 
     make_fuzz_tree();
-    path_in(out, sizeof(out), "fz/out");
-    path_in(reg, sizeof(reg), "fz/regressions");
+    test_path(out, sizeof(out), "fz/out");
+    test_path(reg, sizeof(reg), "fz/regressions");
     assert_int_equal(hs_fuzzstats_load(out, reg, &all, NULL, 0), 0);
     json_object_set_new(prev, "run", json_string("r1"));
     json_object_set_new(prev, "fuzz", json_pack("{s:{s:f,s:f,s:f,s:i}}", "router",
@@ -777,7 +758,7 @@ static int run_main(const char *first, ...)
 
 static void save_doc(const json_t *doc, const char *name, char *path, size_t len)
 {
-    path_in(path, len, name);
+    test_path(path, len, name);
     assert_int_equal(hs_results_write_json(doc, path, NULL, 0), 0);
 }
 
@@ -814,9 +795,9 @@ static void test_main_exit_codes(void **state)
 
     put_file("main/bad.json", "{\"format\":\"wsfault-results/1\",\"cases\":[{}]}");
     save_doc(doc, "main/results.json", res, sizeof(res));
-    path_in(bad, sizeof(bad), "main/bad.json");
-    path_in(hist, sizeof(hist), "main/history.jsonl");
-    path_in(out, sizeof(out), "main/page.html");
+    test_path(bad, sizeof(bad), "main/bad.json");
+    test_path(hist, sizeof(hist), "main/history.jsonl");
+    test_path(out, sizeof(out), "main/page.html");
     assert_int_equal(run_main(NULL), 2);
     assert_int_equal(run_main("--help", NULL), 0);
     assert_int_equal(run_main(res, "--bogus", NULL), 2);
@@ -834,7 +815,7 @@ static void test_main_exit_codes(void **state)
     assert_non_null(strstr(text, "pinned: "));
     free(text);
     assert_int_equal(run_main(res, "--history=/nonexistent/h.jsonl", NULL), 0);
-    path_in(out, sizeof(out), "main/index.html");
+    test_path(out, sizeof(out), "main/index.html");
     assert_int_equal(access(out, R_OK), 0);
     assert_int_equal(access(hist, F_OK), -1);
     json_decref(doc);
@@ -850,9 +831,9 @@ static void test_after_run_twice(void **state)
     char *text = NULL;
     size_t n;
 
-    path_in(dir1, sizeof(dir1), "runs/r1");
-    path_in(dir2, sizeof(dir2), "runs/r2");
-    path_in(hist, sizeof(hist), "runs/history.jsonl");
+    test_path(dir1, sizeof(dir1), "runs/r1");
+    test_path(dir2, sizeof(dir2), "runs/r2");
+    test_path(hist, sizeof(hist), "runs/history.jsonl");
     assert_int_equal(hs_fs_mkdirs(dir1, NULL, 0), 0);
     assert_int_equal(hs_fs_mkdirs(dir2, NULL, 0), 0);
     assert_int_equal(hs_report_after_run(d1, dir1, hist, NULL, err, sizeof(err)), 0);
@@ -950,8 +931,8 @@ static void test_after_run_keeps_twenty(void **state)
     json_t *runs = NULL, *doc;
     int i;
 
-    path_in(dir, sizeof(dir), "keep");
-    path_in(hist, sizeof(hist), "keep/history.jsonl");
+    test_path(dir, sizeof(dir), "keep");
+    test_path(hist, sizeof(hist), "keep/history.jsonl");
     assert_int_equal(hs_fs_mkdirs(dir, NULL, 0), 0);
     for (i = 0; i < HS_HISTORY_KEEP + 5; i++) {
         snprintf(id, sizeof(id), "k%02d", i);
@@ -975,7 +956,7 @@ static void test_write_failure_keeps_old_page(void **state)
     char *text = NULL;
     size_t n;
 
-    path_in(path, sizeof(path), "old.html");
+    test_path(path, sizeof(path), "old.html");
     put_file("old.html", "old page");
     fiu_init(0);
     fiu_enable("harness/fs/rename", 1, NULL, 0);
@@ -1037,7 +1018,7 @@ static void test_ten_thousand_cases(void **state)
     assert_int_equal(occurrences(html, "\" open>"), BIG_CASES / 50);
     assert_non_null(strstr(html, "200 still failing"));
     assert_non_null(strstr(html, "transcripts and logs of passing cases are left out"));
-    assert_true(ms < 20000.0);
+    assert_cmp_dbl(ms, <, 20000.0);
     free(html);
     json_decref(runs);
     json_decref(old);
@@ -1072,5 +1053,5 @@ int main(void)
         cmocka_unit_test(test_ten_thousand_cases),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, test_dir_setup, test_dir_teardown);
 }

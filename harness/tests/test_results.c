@@ -26,6 +26,7 @@
 #include "util/hs_buf.h"
 #include "util/hs_fsutil.h"
 #include "output/hs_results.h"
+#include "tests/test_util.h"
 
 #define BIG_CASES 10000
 
@@ -35,8 +36,6 @@ static const char hostile[] =
     "exe.txt \x1b[31mred\x1b[0m\nnot ok 99 - forged # SKIP\n  ...\n---"
     " | [x](https://evil.example) <https://evil.example> www.evil.example"
     " mail@evil.example &amp; \"q\" 'a' `c` *e* _u_ \\ \r\t end";
-
-static char g_dir[64];
 
 static json_t *hostile_string(void)
 {
@@ -124,8 +123,7 @@ static char *path_in(const char *name)
 {
     static char path[256];
 
-    snprintf(path, sizeof(path), "%s/%s", g_dir, name);
-    return path;
+    return test_path(path, sizeof(path), name);
 }
 
 static void put_file(const char *path, const char *text)
@@ -149,10 +147,10 @@ static void assert_file_is(const char *path, const char *want)
     free(got);
 }
 
-/* No temporary file may be left behind in g_dir after a failed write. */
+/* No temporary file may be left behind in the folder after a failed write. */
 static void assert_no_temp_files(void)
 {
-    DIR *d = opendir(g_dir);
+    DIR *d = opendir(test_dir());
     struct dirent *e;
 
     assert_non_null(d);
@@ -228,7 +226,7 @@ static const char *xml_tag(xml_check *x, const char *p)
 
     if (p[1] == '/') {
         n = xml_name(p + 2);
-        assert_true(x->depth > 0);
+        assert_cmp_int(x->depth, >, 0);
         x->depth--;
         assert_int_equal(n, strlen(x->stack[x->depth]));
         assert_memory_equal(p + 2, x->stack[x->depth], n);
@@ -236,13 +234,15 @@ static const char *xml_tag(xml_check *x, const char *p)
         return p + 3 + n;
     }
     n = xml_name(p + 1);
-    assert_true(n > 0 && n < 32 && x->depth < XML_DEPTH);
+    assert_cmp_uint(n, >, 0);
+    assert_cmp_uint(n, <, 32);
+    assert_cmp_int(x->depth, <, XML_DEPTH);
     memcpy(x->stack[x->depth], p + 1, n);
     x->stack[x->depth][n] = '\0';
     for (p += 1 + n; *p == ' ';) {
         p++;
         n = xml_name(p);
-        assert_true(n > 0);
+        assert_cmp_uint(n, >, 0);
         assert_memory_equal(p + n, "=\"", 2);
         p = xml_chars(p + n + 2, '"');
         assert_int_equal(*p++, '"');
@@ -266,7 +266,8 @@ static void assert_xml_well_formed(const char *doc)
     assert_non_null(p);
     for (p += 2; *p != '\0';) {
         if (*p != '<') {
-            assert_true(x.depth > 0 || *p == '\n');
+            if (*p != '\n')
+                assert_cmp_int(x.depth, >, 0);
             p = xml_chars(p, '<');
             continue;
         }
@@ -474,7 +475,8 @@ static void assert_md_line(const char *line)
         assert_int_not_equal(*p, '<');
         pipes += *p == '|';
     }
-    assert_true(line[0] != '|' || pipes == 4);
+    if (line[0] == '|')
+        assert_cmp_int(pipes, ==, 4);
 }
 
 static void assert_md_safe(char *md)
@@ -522,7 +524,9 @@ static void test_summary_hostile(void **state)
     assert_md_renders_inert(path_in("summary.md"));
     assert_non_null(strstr(md, "**1 failed**, 1 passed, 1 skipped, 1 xfailed, "
                                "1 xpassed, 1 flaky in 1.2 s"));
-    assert_true(strstr(md, "### Failures") < strstr(md, "### Other results"));
+    assert_non_null(strstr(md, "### Failures"));
+    assert_non_null(strstr(md, "### Other results"));
+    assert_cmp_int(strstr(md, "### Failures") - md, <, strstr(md, "### Other results") - md);
     assert_non_null(strstr(md, "| id\\\\nwith\\\\x00newline \\<b\\> | contract 1 | "));
     assert_non_null(strstr(md, " (+1 more) |\n"));
     assert_null(strstr(md, "Truncated"));
@@ -552,8 +556,8 @@ static void test_summary_limit(void **state)
         json_array_insert_new(cases, (size_t)i, c);
     }
     md = render(hs_results_render_summary_md, doc, &len);
-    assert_true(len < HS_RESULTS_SUMMARY_MAX);
-    assert_true(len > HS_RESULTS_SUMMARY_MAX - 2048);
+    assert_cmp_uint(len, <, HS_RESULTS_SUMMARY_MAX);
+    assert_cmp_uint(len, >, HS_RESULTS_SUMMARY_MAX - 2048);
     assert_non_null(strstr(md, "| bulk\\-00000 | contract 2 | xxx"));
     assert_null(strstr(md, "### Other results"));
     assert_non_null(strstr(md, "\n_Truncated: "));
@@ -587,7 +591,7 @@ static void test_summary_limit_sweep(void **state)
                 "message", msg));
         }
         md = render(hs_results_render_summary_md, doc, &len);
-        assert_true(len < HS_RESULTS_SUMMARY_MAX);
+        assert_cmp_uint(len, <, HS_RESULTS_SUMMARY_MAX);
         assert_non_null(strstr(md, "\n_Truncated: "));
         free(md);
         json_decref(doc);
@@ -605,7 +609,7 @@ static void test_json_round_trip(void **state)
     char *text = render(hs_results_render_json, doc, &len);
 
     for (i = 0; i < len; i++)
-        assert_true((unsigned char)text[i] < 0x80);
+        assert_cmp_int((unsigned char)text[i], <, 0x80);
     back = json_loadb(text, len, JSON_ALLOW_NUL, &jerr);
     assert_non_null(back);
     assert_true(json_equal(doc, back));
@@ -620,7 +624,7 @@ static void test_write_all(void **state)
     char dir[300], path[400], err[256];
     char *tap = render(hs_results_render_tap, doc, NULL);
 
-    snprintf(dir, sizeof(dir), "%s/out/a/b", g_dir);
+    test_path(dir, sizeof(dir), "out/a/b");
     assert_int_equal(hs_results_write_all(doc, dir, err, sizeof(err)), 0);
     snprintf(path, sizeof(path), "%s/results.tap", dir);
     assert_file_is(path, tap);
@@ -743,7 +747,7 @@ static void test_atomic_read_only_folder(void **state)
 
     if (geteuid() == 0)
         skip();
-    snprintf(dir, sizeof(dir), "%s/ro", g_dir);
+    test_path(dir, sizeof(dir), "ro");
     snprintf(path, sizeof(path), "%s/f.txt", dir);
     assert_int_equal(mkdir(dir, 0755), 0);
     put_file(path, "old");
@@ -759,13 +763,13 @@ static void test_mkdirs(void **state)
     char dir[300], err[256];
     struct stat st;
 
-    snprintf(dir, sizeof(dir), "%s/m/n/o/", g_dir);
+    test_path(dir, sizeof(dir), "m/n/o/");
     assert_int_equal(hs_fs_mkdirs(dir, err, sizeof(err)), 0);
     assert_int_equal(hs_fs_mkdirs(dir, err, sizeof(err)), 0);
     assert_int_equal(stat(dir, &st), 0);
     assert_true(S_ISDIR(st.st_mode));
     put_file(path_in("plain"), "x");
-    snprintf(dir, sizeof(dir), "%s/plain/sub", g_dir);
+    test_path(dir, sizeof(dir), "plain/sub");
     assert_int_equal(hs_fs_mkdirs(dir, err, sizeof(err)), -1);
     assert_non_null(strstr(err, strerror(ENOTDIR)));
     assert_int_equal(hs_fs_mkdirs(path_in("plain"), err, sizeof(err)), -1);
@@ -780,12 +784,12 @@ static void test_write_json(void **state)
     json_t *doc = json_pack("{s:i,s:[s]}", "runs", 58, "ids", "a"), *back;
     size_t n;
 
-    snprintf(path, sizeof(path), "%s/figures/deep/x.json", g_dir);
+    test_path(path, sizeof(path), "figures/deep/x.json");
     assert_int_equal(hs_fs_write_json(path, doc, err, sizeof(err)), 0);
     assert_int_equal(hs_fs_read_file(path, &text, &n, err, sizeof(err)), 0);
     back = json_loadb(text, n, 0, NULL);
     assert_true(json_equal(doc, back));
-    snprintf(path, sizeof(path), "%s/plain/x.json", g_dir);
+    test_path(path, sizeof(path), "plain/x.json");
     put_file(path_in("plain"), "x");
     assert_int_equal(hs_fs_write_json(path, doc, err, sizeof(err)), -1);
     assert_non_null(strstr(err, strerror(ENOTDIR)));
@@ -822,18 +826,9 @@ static void test_read_file(void **state)
 
 static int setup(void **state)
 {
-    snprintf(g_dir, sizeof(g_dir), "/tmp/wsfault-test-results-XXXXXX");
-    if (mkdtemp(g_dir) == NULL)
+    if (test_dir_setup(state) != 0)
         return -1;
     return fiu_init(0);
-}
-
-static int teardown(void **state)
-{
-    char cmd[128];
-
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_dir);
-    return system(cmd) == 0 ? 0 : -1;
 }
 
 int main(void)
@@ -859,5 +854,5 @@ int main(void)
         cmocka_unit_test(test_read_file),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, test_dir_teardown);
 }

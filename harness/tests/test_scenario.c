@@ -22,6 +22,7 @@
 
 #include "scenario/hs_jsonpos.h"
 #include "scenario/hs_scenario.h"
+#include "tests/test_util.h"
 
 #define GOOD_DIR "fixtures/scenarios/good"
 #define BAD_DIR "fixtures/scenarios/bad"
@@ -280,7 +281,7 @@ static void test_good_files_load(void **state)
         n++;
     }
     closedir(d);
-    assert_true(n >= 3);
+    assert_cmp_int(n, >=, 3);
 }
 
 static void test_defaults_scenario(void **state)
@@ -373,14 +374,14 @@ static void test_every_step_top(void **state)
     assert_int_equal(s->faults[1].mode, HS_FAULT_ONCE);
     assert_int_equal(s->faults[1].expect_fire, 0);
     assert_int_equal(s->faults[2].mode, HS_FAULT_PROBABILITY);
-    assert_true(s->faults[2].probability == 0.25);
+    assert_cmp_dbl(s->faults[2].probability, ==, 0.25);
     assert_int_equal(s->faults[3].mode, HS_FAULT_AFTER);
     assert_int_equal(s->faults[3].n, 2);
     assert_int_equal(s->faults[4].mode, HS_FAULT_NTH);
     assert_string_equal(s->faults[4].name, "gateway/log/state_enum");
     assert_int_equal(s->nposix, 1);
     assert_string_equal(s->posix_faults[0].name, "posix/io/net/send");
-    assert_true(s->posix_faults[0].probability == 0.01);
+    assert_cmp_dbl(s->posix_faults[0].probability, ==, 0.01);
     assert_int_equal(s->posix_faults[0].err, 104);
     assert_int_equal(s->posix_faults[0].line, 25);
     hs_scenario_free(s);
@@ -469,7 +470,7 @@ static void test_every_step_rest(void **state)
     assert_string_equal(st[16].fault.name, "gateway/bridge/create");
     assert_int_equal(st[17].enable, 1);
     assert_int_equal(st[17].fault.mode, HS_FAULT_PROBABILITY);
-    assert_true(st[17].fault.probability == 1.0);
+    assert_cmp_dbl(st[17].fault.probability, ==, 1.0);
     assert_int_equal(st[17].fault.expect_fire, 1);
     assert_int_equal(st[18].sleep_ms, 50);
     assert_string_equal(st[19].fault.name, "posix/io/net/send");

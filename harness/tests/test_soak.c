@@ -15,6 +15,7 @@
 
 #include "load/hs_soak.h"
 #include "load/hs_soakcheck.h"
+#include "tests/test_util.h"
 
 static const char *const five[] = { "agent_started", "agent_thinking", "tool_executing",
                                     "tool_completed", "agent_completed" };
@@ -54,7 +55,7 @@ static long invoke(fx *f, int c, long conn, int seq, int attempt)
 {
     long i = hs_soakcheck_invoke(f->h, c, conn, HS_SOAKCHECK_AGENT, seq, attempt, f->t += 1);
 
-    assert_true(i >= 0);
+    assert_cmp_int(i, >=, 0);
     return i;
 }
 
@@ -434,7 +435,7 @@ static void live_soak(void **state)
     assert_int_equal(hs_soak_run(&o, &f, err, sizeof(err)), 0);
     fin = json_object_get(json_object_get(f, "checker"), "final");
     assert_int_equal(json_integer_value(json_object_get(fin, "logical")), 400);
-    assert_true(json_integer_value(json_object_get(fin, "failed")) > 0);
+    assert_cmp_int(json_integer_value(json_object_get(fin, "failed")), >, 0);
     assert_int_equal(json_integer_value(json_object_get(fin, "unresolved")), 0);
     json_decref(f);
 }

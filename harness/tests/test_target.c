@@ -19,43 +19,25 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "target/hs_proc.h"
 #include "target/hs_target.h"
+#include "tests/test_util.h"
 
 #define CEILING_MS 10000
 
-static char dir[64];
 static char port_file[128];
 static char err_path[128];
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int setup(void **state)
 {
-    snprintf(dir, sizeof dir, "/tmp/hs_target_test.XXXXXX");
-    if (!mkdtemp(dir))
+    if (test_dir_setup(state) != 0)
         return -1;
-    snprintf(port_file, sizeof port_file, "%s/port", dir);
-    snprintf(err_path, sizeof err_path, "%s/stderr", dir);
+    test_path(port_file, sizeof port_file, "port");
+    test_path(err_path, sizeof err_path, "stderr");
     return 0;
-}
-
-static int teardown(void **state)
-{
-    char cmd[128];
-
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
 }
 
 /* A spec running `sh -c script`, extra arguments after the script. */
@@ -134,11 +116,11 @@ static void test_early_exit_reports_stderr(void **state)
     char *argv[5] = { 0 }, err[512] = "";
     hs_target_spec s = sh_spec(argv, "echo 'config: bad value' >&2; exit 1");
     hs_target t;
-    long long t0 = now_ms();
+    double t0 = hs_now_ms();
 
     assert_int_equal(hs_target_start(&s, &t, err, sizeof err), HS_TARGET_ERR);
     assert_string_equal(err, "target exited with status 1 before listening: config: bad value");
-    assert_true(now_ms() - t0 < CEILING_MS / 2);
+    assert_cmp_dbl(hs_now_ms() - t0, <, CEILING_MS / 2);
     assert_int_equal(hs_proc_count(), 0);
 }
 
@@ -189,11 +171,12 @@ static void test_stop_sweeps_grandchild(void **state)
     assert_int_equal(hs_target_start(&s, &t, err, sizeof err), HS_TARGET_OK);
     snprintf(gc_path, sizeof gc_path, "%s.gc", port_file);
     gc = read_pid_file(gc_path);
-    assert_true(gc > 0);
+    assert_cmp_int(gc, >, 0);
     gcfd = (int)syscall(SYS_pidfd_open, gc, 0);
-    assert_true(gcfd >= 0);
+    assert_cmp_int(gcfd, >=, 0);
     assert_int_equal(hs_target_stop(&t, CEILING_MS, &st, err, sizeof err), HS_TARGET_OK);
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    assert_true(WIFEXITED(st));
+    assert_cmp_int(WEXITSTATUS(st), ==, 0);
     p = (struct pollfd){ .fd = gcfd, .events = POLLIN };
     assert_int_equal(poll(&p, 1, CEILING_MS), 1);
     close(gcfd);
@@ -211,7 +194,7 @@ static void test_kill_takes_whole_group(void **state)
     assert_int_equal(hs_target_start(&s, &t, err, sizeof err), HS_TARGET_OK);
     snprintf(gc_path, sizeof gc_path, "%s.gc", port_file);
     gc = read_pid_file(gc_path);
-    assert_true(gc > 0);
+    assert_cmp_int(gc, >, 0);
     assert_int_equal(kill(gc, 0), 0);
     hs_target_kill(&t);
     assert_int_equal(hs_target_alive(&t), 0);
@@ -229,12 +212,13 @@ static void test_stop_reports_prior_crash(void **state)
 
     argv[3] = port_file;
     assert_int_equal(hs_target_start(&s, &t, err, sizeof err), HS_TARGET_OK);
-    assert_true(t.pidfd >= 0);
+    assert_cmp_int(t.pidfd, >=, 0);
     p = (struct pollfd){ .fd = t.pidfd, .events = POLLIN };
     assert_int_equal(poll(&p, 1, CEILING_MS), 1);
     assert_int_equal(hs_target_alive(&t), 0);
     assert_int_equal(hs_target_stop(&t, CEILING_MS, &st, err, sizeof err), HS_TARGET_EDEAD);
-    assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+    assert_true(WIFSIGNALED(st));
+    assert_cmp_int(WTERMSIG(st), ==, SIGSEGV);
     assert_string_equal(err, "target had already ended: killed by SIGSEGV");
 }
 
@@ -243,12 +227,12 @@ static void test_port_file_timeout(void **state)
     char *argv[5] = { 0 }, err[512] = "";
     hs_target_spec s = sh_spec(argv, "echo 'still loading' >&2; exec sleep 1000");
     hs_target t;
-    long long t0 = now_ms();
+    double t0 = hs_now_ms();
 
     s.ready_timeout_ms = 300;
     assert_int_equal(hs_target_start(&s, &t, err, sizeof err), HS_TARGET_ERR);
-    assert_true(now_ms() - t0 >= 300);
-    assert_true(now_ms() - t0 < CEILING_MS);
+    assert_cmp_dbl(hs_now_ms() - t0, >=, 300);
+    assert_cmp_dbl(hs_now_ms() - t0, <, CEILING_MS);
     assert_string_equal(err, "target did not write its port file within 300 ms; "
                              "last stderr line: still loading");
     assert_int_equal(hs_proc_count(), 0);
@@ -271,7 +255,7 @@ static void test_substitution_env_and_tail(void **state)
     hs_target t;
     int leak = open("/dev/null", O_RDONLY);
 
-    assert_true(leak > 2);
+    assert_cmp_int(leak, >, 2);
     snprintf(script, sizeof script,
              "if [ -e /proc/$$/fd/%d ]; then fd=inherited; else fd=closed; fi; "
              "homes=$(tr '\\0' '\\n' < /proc/$$/environ | grep -c ^HOME=); "
@@ -378,10 +362,10 @@ static void test_fixed_port_waits_for_listen(void **state)
     pthread_t th;
     hs_target t;
 
-    snprintf(fifo, sizeof fifo, "%s/go", dir);
+    test_path(fifo, sizeof fifo, "go");
     assert_int_equal(mkfifo(fifo, 0600), 0);
     l.sock = bound_socket(&port);
-    assert_true(l.sock >= 0);
+    assert_cmp_int(l.sock, >=, 0);
     s.port = port;
     assert_int_equal(pthread_create(&th, NULL, late_listener, &l), 0);
     assert_int_equal(hs_target_start(&s, &t, err, sizeof err), HS_TARGET_OK);
@@ -398,17 +382,17 @@ static void test_fixed_port_early_death_and_timeout(void **state)
     char err[512] = "";
     int port, fd = bound_socket(&port);
     hs_target t;
-    long long t0;
+    double t0;
 
-    assert_true(fd >= 0);
+    assert_cmp_int(fd, >=, 0);
     s.port = port;
     assert_int_equal(hs_target_start(&s, &t, err, sizeof err), HS_TARGET_ERR);
     assert_string_equal(err, "target exited with status 3 before listening: boom");
     argv[2] = "exec sleep 1000";
     s.ready_timeout_ms = 300;
-    t0 = now_ms();
+    t0 = hs_now_ms();
     assert_int_equal(hs_target_start(&s, &t, err, sizeof err), HS_TARGET_ERR);
-    assert_true(now_ms() - t0 >= 300);
+    assert_cmp_dbl(hs_now_ms() - t0, >=, 300);
     assert_non_null(strstr(err, "did not accept connections within 300 ms"));
     assert_int_equal(hs_proc_count(), 0);
     close(fd);
@@ -476,7 +460,7 @@ static worker_run start_worker(int finish_by_exit)
     assert_int_equal(pipe(tell), 0);
     assert_int_equal(pipe(hold), 0);
     w.worker = fork();
-    assert_true(w.worker >= 0);
+    assert_cmp_int(w.worker, >=, 0);
     if (w.worker == 0)
         worker_body(wport, tell[1], hold[0], finish_by_exit);
     close(tell[1]);
@@ -486,7 +470,8 @@ static worker_run start_worker(int finish_by_exit)
     w.target = pids[0];
     w.grandchild = pids[1];
     w.hold = hold[1];
-    assert_true(w.target > 0 && w.grandchild > 0);
+    assert_cmp_int(w.target, >, 0);
+    assert_cmp_int(w.grandchild, >, 0);
     return w;
 }
 
@@ -517,7 +502,8 @@ static void worker_dies_of(int sig)
     w = start_worker(0);
     assert_int_equal(kill(w.worker, sig), 0);
     assert_int_equal(waitpid(w.worker, &st, 0), w.worker);
-    assert_true(WIFSIGNALED(st) && WTERMSIG(st) == sig);
+    assert_true(WIFSIGNALED(st));
+    assert_cmp_int(WTERMSIG(st), ==, sig);
     assert_true(wait_gone(w.target, CEILING_MS));
     assert_true(wait_gone(w.grandchild, CEILING_MS));
     assert_int_equal(hs_target_alive(&mine[0]), 1);
@@ -558,7 +544,8 @@ static void test_worker_exit_spares_parent_groups(void **state)
     start_mine(&mine[1], ".b");
     w = start_worker(1);
     assert_int_equal(waitpid(w.worker, &st, 0), w.worker);
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    assert_true(WIFEXITED(st));
+    assert_cmp_int(WEXITSTATUS(st), ==, 0);
     assert_true(wait_gone(w.grandchild, CEILING_MS));
     assert_int_equal(hs_target_alive(&mine[0]), 1);
     assert_int_equal(hs_target_alive(&mine[1]), 1);
@@ -609,5 +596,5 @@ int main(void)
     signal(SIGINT, SIG_DFL);
     signal(SIGHUP, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, test_dir_teardown);
 }

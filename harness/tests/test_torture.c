@@ -2,7 +2,6 @@
  * test_torture: the torture walk's plan (which point, which hit), and one
  * live walk against the reference gateway when it has been built.
  */
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +15,7 @@
 
 #include "scenario/hs_scenario.h"
 #include "load/hs_torture.h"
+#include "tests/test_util.h"
 
 static const char plain[] =
     "{\"id\": \"t\", \"title\": \"t\", \"steps\": ["
@@ -158,18 +158,11 @@ static void no_counters_no_runs(void **state)
     hs_scenario_free(s);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    remove(path);
-    return 0;
-}
-
 /* The walk against the real gateway: every run keeps the contract. */
 static void live_walk_keeps_the_contract(void **state)
 {
     hs_scenario *s;
     hs_torture_opts o;
-    char work[] = "/tmp/test-torture-XXXXXX";
     json_t *r;
 
     if (access("build/gateway", X_OK) != 0)
@@ -179,17 +172,15 @@ static void live_walk_keeps_the_contract(void **state)
     o.run.gateway = "build/gateway";
     o.run.seed = 1;
     o.run.step_timeout_ms = 2000;
-    o.run.workdir = mkdtemp(work);
+    o.run.workdir = test_dir();
     o.jobs = 2;
-    assert_non_null(o.run.workdir);
     r = hs_torture_scenario(s, &o);
     assert_string_equal(json_string_value(json_object_get(r, "golden")), "passed");
-    assert_true(json_integer_value(json_object_get(r, "runs")) >= 8);
+    assert_cmp_int(json_integer_value(json_object_get(r, "runs")), >=, 8);
     assert_int_equal(json_integer_value(json_object_get(r, "failed")), 0);
     assert_int_equal(json_array_size(json_object_get(r, "unreached")), 0);
     json_decref(r);
     hs_scenario_free(s);
-    nftw(work, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 int main(void)
@@ -199,7 +190,8 @@ int main(void)
         cmocka_unit_test(plan_skips_points_the_scenario_enables),
         cmocka_unit_test(only_narrows_and_refuses_nonsense),
         cmocka_unit_test(no_counters_no_runs),
-        cmocka_unit_test(live_walk_keeps_the_contract),
+        cmocka_unit_test_setup_teardown(live_walk_keeps_the_contract, test_dir_setup,
+                                        test_dir_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,6 +26,7 @@
 #include "wire/hs_deflate.h"
 #include "wire/hs_frame.h"
 #include "judge/hs_verdict.h"
+#include "tests/test_util.h"
 
 #define CEILING_MS 5000
 #define SHORT_MS 150               /* for outcomes that are a timeout */
@@ -133,7 +134,7 @@ static void fake_start(fake *f, const char *head, int then)
     f->head = head;
     f->then = then;
     f->lfd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(f->lfd >= 0);
+    assert_cmp_int(f->lfd, >=, 0);
     setsockopt(f->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     memset(&a, 0, sizeof(a));
     a.sin_family = AF_INET;
@@ -163,7 +164,7 @@ static void server_frame(fake *f, int fin, int rsv, int opcode, const void *p, s
     size_t len;
 
     assert_int_equal(hs_frame_encode(&s, &wire, &len), HS_FRAME_OK);
-    assert_true(f->after_len + len <= sizeof(f->after));
+    assert_cmp_uint(f->after_len + len, <=, sizeof(f->after));
     memcpy(f->after + f->after_len, wire, len);
     f->after_len += len;
     free(wire);
@@ -885,7 +886,7 @@ static void test_deflate_client_sends(void **state)
         frames++;
         hs_frame_free(&f);
     }
-    assert_true(frames > 1);
+    assert_cmp_int(frames, >, 1);
     assert_int_equal(hs_pmd_codec_new(0, 0, 0, &in), HS_PMD_OK);
     assert_int_equal(hs_pmd_inflate(in, joined, n, 1 << 20, &out, &outlen, err, sizeof(err)),
                      HS_PMD_OK);

@@ -27,6 +27,7 @@
 #include "wire/hs_wsconn.h"
 #include "util/hs_clock.h"
 #include "util/hs_escape.h"
+#include "tests/test_util.h"
 
 #define CEILING_MS 5000
 
@@ -153,7 +154,7 @@ static void fake_start(fake *f)
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     f->sfd = -1;
     f->lfd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(f->lfd >= 0);
+    assert_cmp_int(f->lfd, >=, 0);
     assert_int_equal(bind(f->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
     assert_int_equal(listen(f->lfd, 4), 0);
     assert_int_equal(getsockname(f->lfd, (struct sockaddr *)&a, &len), 0);
@@ -237,7 +238,7 @@ static void srv_read_frame(fake *f, hs_frame *fr)
         }
         assert_true(wait_in(f->sfd));
         r = recv(f->sfd, f->in + f->in_len, sizeof(f->in) - f->in_len, 0);
-        assert_true(r > 0);
+        assert_cmp_int(r, >, 0);
         f->in_len += (size_t)r;
     }
 }
@@ -974,8 +975,9 @@ static void test_clock_monotonic(void **state)
     hs_clock_reset();
     a = hs_now_ms();
     b = hs_now_ms();
-    assert_true(a >= 0 && a < 1000);
-    assert_true(b >= a);
+    assert_cmp_dbl(a, >=, 0);
+    assert_cmp_dbl(a, <, 1000);
+    assert_cmp_dbl(b, >=, a);
 }
 
 int main(void)
