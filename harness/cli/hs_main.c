@@ -574,6 +574,7 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     c.suite.run.logdir = logs;
+    hs_clock_reset();
     t0 = hs_now_ms();
     cases = hs_suite_run(&s, &c.suite);
     rc = write_outputs(&c, cases, argc, argv, hs_now_ms() - t0, id, dir);

@@ -69,7 +69,8 @@ json_t *hs_known_load(const char *path, char *err, size_t errlen)
 void hs_known_apply(json_t *c, const json_t *list, const char *target)
 {
     const char *st = json_string_value(json_object_get(c, "status"));
-    const char *why = known_reason(list, json_string_value(json_object_get(c, "id")), target);
+    const char *id = json_string_value(json_object_get(c, "id"));
+    const char *why = id && st ? known_reason(list, id, target) : NULL;
 
     if (!why || (strcmp(st, "failed") != 0 && strcmp(st, "passed") != 0))
         return;

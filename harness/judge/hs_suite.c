@@ -113,7 +113,7 @@ int hs_suite_load(const char *const *paths, size_t npaths, hs_suite *out,
         size_t first = files.n;
         rc = walk(paths[i], &files, err, errlen);
         /* Sort within each argument: the order given across them is kept. */
-        if (rc == HS_SUITE_OK)
+        if (rc == HS_SUITE_OK && files.n > first)
             qsort(files.v + first, files.n - first, sizeof(char *), cmp_str);
     }
     out->v = calloc(files.n ? files.n : 1, sizeof(hs_scenario *));

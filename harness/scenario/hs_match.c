@@ -65,6 +65,25 @@ bad:
     return -1;
 }
 
+#define SEG_MAX 256     /* longest path segment, terminator included */
+
+/* Every segment non-empty and short enough: a path that cannot resolve
+ * would make {"$exists": false} pass whatever the document holds. */
+static int path_ok(const char *path)
+{
+    const char *p = path;
+
+    for (;;) {
+        size_t n = strcspn(p, ".");
+
+        if (n == 0 || n >= SEG_MAX)
+            return 0;
+        if (p[n] == '\0')
+            return 1;
+        p += n + 1;
+    }
+}
+
 int hs_match_validate(const json_t *matcher, char *err, size_t errlen)
 {
     const char *path, *op;
@@ -75,7 +94,7 @@ int hs_match_validate(const json_t *matcher, char *err, size_t errlen)
         return -1;
     }
     json_object_foreach((json_t *)matcher, path, v) {
-        if (path[0] == '\0' || path[0] == '.' || path[strlen(path) - 1] == '.') {
+        if (!path_ok(path)) {
             snprintf(err, errlen, "\"%s\": not a dotted path", path);
             return -1;
         }
@@ -90,7 +109,7 @@ int hs_match_validate(const json_t *matcher, char *err, size_t errlen)
 
 json_t *hs_match_path(const json_t *doc, const char *path)
 {
-    char seg[256];
+    char seg[SEG_MAX];
     const char *p = path;
     json_t *cur = (json_t *)doc;
 
@@ -104,8 +123,9 @@ json_t *hs_match_path(const json_t *doc, const char *path)
         memcpy(seg, p, n);
         seg[n] = '\0';
         if (json_is_array(cur)) {
+            /* Digits only: strtoul alone would take "+1" and " 1" for 1. */
             unsigned long i = strtoul(seg, &end, 10);
-            cur = *end ? NULL : json_array_get(cur, i);
+            cur = *end || strspn(seg, "0123456789") != n ? NULL : json_array_get(cur, i);
         } else {
             cur = json_is_object(cur) ? json_object_get(cur, seg) : NULL;
         }
@@ -114,11 +134,45 @@ json_t *hs_match_path(const json_t *doc, const char *path)
     return cur;
 }
 
-/* Numbers compare by value, so 3 matches 3.0; everything else as jansson. */
+static int values_equal(const json_t *a, const json_t *b);
+
+static int objects_equal(const json_t *a, const json_t *b)
+{
+    const char *k;
+    json_t *v;
+
+    if (json_object_size(a) != json_object_size(b))
+        return 0;
+    json_object_foreach((json_t *)a, k, v)
+        if (!values_equal(v, json_object_get(b, k)))
+            return 0;
+    return 1;
+}
+
+static int arrays_equal(const json_t *a, const json_t *b)
+{
+    size_t n = json_array_size(a);
+
+    if (n != json_array_size(b))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!values_equal(json_array_get(a, i), json_array_get(b, i)))
+            return 0;
+    return 1;
+}
+
+/* Numbers compare by value at any depth, so 3 matches 3.0 inside objects
+ * and arrays too; everything else as jansson. */
 static int values_equal(const json_t *a, const json_t *b)
 {
+    if (!a || !b)
+        return a == b;
     if (json_is_number(a) && json_is_number(b))
         return json_number_value(a) == json_number_value(b);
+    if (json_is_object(a) && json_is_object(b))
+        return objects_equal(a, b);
+    if (json_is_array(a) && json_is_array(b))
+        return arrays_equal(a, b);
     return json_equal((json_t *)a, (json_t *)b);
 }
 

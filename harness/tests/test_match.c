@@ -109,6 +109,29 @@ static void test_numbers_by_value(void **state)
     assert_matches("{\"events.1.n\": {\"$in\": [1, 3]}}");
     assert_matches("{\"payload.retry_after_ms\": {\"$ne\": 499}}");
     assert_misses("{\"payload.retry_after_ms\": {\"$ne\": 500.0}}");
+    /* At any depth: inside a literal object or array, and in $in. */
+    assert_matches("{\"events.1\": {\"type\": \"chunk\", \"n\": 3}}");
+    assert_matches("{\"events\": [{\"type\": \"start\"}, {\"type\": \"chunk\", \"n\": 3}]}");
+    assert_matches("{\"events.1\": {\"$in\": [{\"type\": \"chunk\", \"n\": 3}]}}");
+    assert_misses("{\"events.1\": {\"type\": \"chunk\", \"n\": 4}}");
+}
+
+/* A path that could never resolve is refused, not a silent "absent" that
+ * would make {"$exists": false} pass on any document. */
+static void test_unresolvable_paths_refused(void **state)
+{
+    char long_seg[300], matcher[400], want[256]; /* cut like assert_refused's err */
+
+    memset(long_seg, 'a', 256);
+    long_seg[256] = '\0';
+    snprintf(matcher, sizeof(matcher), "{\"x.%s\": 1}", long_seg);
+    assert_refused("{\"a..b\": {\"$exists\": false}}", "\"a..b\": not a dotted path");
+    snprintf(want, sizeof(want), "\"x.%s\": not a dotted path", long_seg);
+    assert_refused(matcher, want);
+    /* Array indices are digits only. */
+    assert_misses("{\"events.+1.type\": \"chunk\"}");
+    assert_misses("{\"events. 1.type\": \"chunk\"}");
+    assert_matches("{\"events.1.type\": \"chunk\"}");
 }
 
 /* A literal object is compared whole; a dotted path reaches inside it. */
@@ -363,6 +386,7 @@ int main(void)
         cmocka_unit_test(test_literals),
         cmocka_unit_test(test_numbers_by_value),
         cmocka_unit_test(test_nested_objects),
+        cmocka_unit_test(test_unresolvable_paths_refused),
         cmocka_unit_test(test_paths),
         cmocka_unit_test(test_long_segment),
         cmocka_unit_test(test_exists),

@@ -873,8 +873,8 @@ static void test_baseline_of_same_target(void **state)
     char *text = NULL;
     size_t n;
 
-    path_in(dir, sizeof(dir), "same");
-    path_in(hist, sizeof(hist), "same/history.jsonl");
+    test_path(dir, sizeof(dir), "same");
+    test_path(hist, sizeof(hist), "same/history.jsonl");
     assert_int_equal(hs_fs_mkdirs(dir, NULL, 0), 0);
     snprintf(page, sizeof(page), "%s/index.html", dir);
     assert_int_equal(hs_report_after_run(d1, dir, hist, NULL, err, sizeof(err)), 0);
@@ -903,8 +903,8 @@ static void test_history_keeps_per_target(void **state)
     size_t urls = 0, i;
     json_t *e;
 
-    path_in(dir, sizeof(dir), "per");
-    path_in(hist, sizeof(hist), "per/history.jsonl");
+    test_path(dir, sizeof(dir), "per");
+    test_path(hist, sizeof(hist), "per/history.jsonl");
     assert_int_equal(hs_fs_mkdirs(dir, NULL, 0), 0);
     doc = of_target(plain_doc("u0", "a", "passed", NULL), "url", "ws://h:1/ws");
     assert_int_equal(hs_report_after_run(doc, dir, hist, NULL, err, sizeof(err)), 0);
