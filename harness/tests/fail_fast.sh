@@ -7,6 +7,9 @@
 #    step ceilings, ended the run). The elapsed time is printed as a figure.
 # 2. -x against the same target with the rule off: at most one failure per
 #    worker, every other case skipped as "not run".
+# 3. A target that answers, but later than every step's ceiling (the
+#    reference gateway with --step-timeout 1): cases fail, and every case is
+#    still run: lateness is not silence.
 set -u
 cd "$(dirname "$0")/../.."
 HARNESS=${HARNESS:-build/harness}
@@ -51,3 +54,12 @@ total=$(count "$r" True)
 [ "$failed" -ge 1 ] && [ "$failed" -le 2 ] && [ $((failed + skipped)) = "$total" ] ||
     fail "-x: $failed failed and $skipped skipped of $total"
 echo "fail-fast: -x: $failed failed, $skipped not run"
+
+"$HARNESS" --step-timeout 1 --out "$WORK/late" --history "$WORK/h.jsonl" \
+    scenarios/seeds scenarios/degradation >"$WORK/late.log" 2>&1
+r=$WORK/late/results.json
+total=$(count "$r" True)
+run=$(count "$r" 'c["status"] != "skipped" and not any("not run" in x["message"] for x in c["reasons"])')
+[ "$total" -gt 20 ] && [ "$run" = "$total" ] && ! grep -q '^STOP ' "$WORK/late.log" ||
+    fail "late target: only $run of $total cases ran"
+echo "fail-fast: late target: all $total cases ran"
