@@ -389,6 +389,11 @@ static struct lws_vhost *listen_vhost(const gw_server_config *cfg, char *err, si
     info.iface = cfg->host ? cfg->host : "127.0.0.1";
     info.protocols = protocols;
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+    /* With IPv6 on, lws 4.1.6 binds an IPv4 address as [::], every
+     * interface: a test gateway on 127.0.0.1 must not be reachable from
+     * the network. An IPv6 address (it has a ':') keeps IPv6. */
+    if (!strchr(info.iface, ':'))
+        info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     /* A client that opens TCP and never finishes its request (half a
      * handshake) holds a header buffer: drop it after this long. */
     info.timeout_secs_ah_idle = (unsigned int)cfg->handshake_timeout_s;
@@ -462,6 +467,13 @@ int gw_server_run(const gw_server_config *cfg, char *err, size_t errlen)
     if (!vh)
         goto out;
     port = lws_get_vhost_listen_port(vh);
+    /* lws only logs an interface it cannot bind and goes on without a
+     * socket: a gateway that listens nowhere must not say it is up. */
+    if (port <= 0) {
+        snprintf(err, errlen, "cannot listen on %s port %d (is the address one of this "
+                 "machine's?)", cfg->host ? cfg->host : "127.0.0.1", cfg->port);
+        goto out;
+    }
     gw_log("info", "listening", json_pack("{s:s,s:i,s:b}", "host",
                                           cfg->host ? cfg->host : "127.0.0.1",
                                           "port", port, "echo", cfg->echo));

@@ -1067,15 +1067,44 @@ static json_t *fault_counters(const json_t *h)
     return out;
 }
 
+/* word as one shell word: quoted when it holds anything but plain characters. */
+static void shell_word(hs_buf *b, const char *word)
+{
+    if (word[0] && strspn(word, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                "0123456789_-./:=@%+,") == strlen(word)) {
+        hs_buf_puts(b, word);
+        return;
+    }
+    hs_buf_putc(b, '\'');
+    for (const char *p = word; *p; p++)
+        hs_buf_puts(b, *p == '\'' ? "'\\''" : (char[2]){ *p, 0 });
+    hs_buf_putc(b, '\'');
+}
+
+/* The command that runs this case alone against the same target. */
 static char *repro(const run_ctx *x)
 {
-    char *s = NULL;
+    hs_buf b = HS_BUF_INIT;
 
-    if (asprintf(&s, "%s --seed %lu%s%s %s", x->o->argv0 ? x->o->argv0 : "build/harness",
-                 x->o->seed, x->o->url ? " --url " : "", x->o->url ? x->o->url : "",
-                 x->s->file ? x->s->file : x->s->id) < 0)
+    shell_word(&b, x->o->argv0 ? x->o->argv0 : "build/harness");
+    hs_buf_printf(&b, " --seed %lu", x->o->seed);
+    if (x->o->url) {
+        hs_buf_puts(&b, " --url ");
+        shell_word(&b, x->o->url);
+    } else if (x->o->target_cmd) {
+        hs_buf_puts(&b, " --target-cmd ");
+        shell_word(&b, x->o->target_cmd);
+    } else if (x->o->gateway && strcmp(x->o->gateway, "build/gateway") != 0) {
+        hs_buf_puts(&b, " --gateway ");
+        shell_word(&b, x->o->gateway);
+    }
+    hs_buf_putc(&b, ' ');
+    shell_word(&b, x->s->file ? x->s->file : x->s->id);
+    if (hs_buf_failed(&b)) {
+        hs_buf_free(&b);
         return NULL;
-    return s;
+    }
+    return b.p;
 }
 
 static const char *suite_of(const char *file, char *buf, size_t len)

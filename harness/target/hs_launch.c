@@ -131,14 +131,32 @@ static char *posix_preload(const hs_launch *l)
     return preload;
 }
 
+/*
+ * libfiu's run preload keeps a strdup of FIU_ENABLE for the life of the
+ * process. LeakSanitizer's fast unwinder cannot walk out of the preload
+ * (built without frame pointers), so a suppression naming it would never
+ * match: a leak-checked target gets a full unwind when the preload is in.
+ * NULL when LSAN_OPTIONS is not set (no leak checking asked for).
+ */
+static char *lsan_full_unwind(void)
+{
+    const char *now = getenv("LSAN_OPTIONS");
+    char *v = NULL;
+
+    if (now && asprintf(&v, "LSAN_OPTIONS=%s:fast_unwind_on_malloc=0", now) < 0)
+        return NULL;
+    return v;
+}
+
 /* Everything the spec points at, owned here until the target has started. */
 typedef struct launch_parts {
     char port_file[PATH_MAX + 8];
     char secret_env[256];
     char seed_env[64];
     char *fiu_env;
+    char *lsan_env;
     char *preload;
-    char *env[4];
+    char *env[5];
     char **argv;
 } launch_parts;
 
@@ -160,6 +178,9 @@ static int build_env(const hs_launch *l, launch_parts *p, char *err, size_t errl
             return -1;
         }
         p->env[ne++] = p->fiu_env;
+        p->lsan_env = lsan_full_unwind();
+        if (p->lsan_env)
+            p->env[ne++] = p->lsan_env;
     }
     return 0;
 }
@@ -190,6 +211,7 @@ int hs_launch_start(const hs_launch *l, hs_target *t, char *err, size_t errlen)
     }
     hs_argv_free(p.argv);
     free(p.fiu_env);
+    free(p.lsan_env);
     free(p.preload);
     return rc;
 }
