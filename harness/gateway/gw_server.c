@@ -1,12 +1,16 @@
 /*
  * gw_server: libwebsockets callbacks, outgoing queues, health and echo.
- * See gw_server.h; NOTES.md lists the lws 4.1.6 behaviours relied on.
+ * See gw_server.h. What lws 4.1.6 does that the code relies on: messages
+ * arrive in chunks of at most the protocol's rx buffer (inflated ones in
+ * chunks too), one lws_write per writeable callback, and a callback that
+ * returns -1 without lws_close_reason() ends TCP with no close frame.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <libwebsockets.h>
@@ -14,9 +18,14 @@
 #include "gw_app.h"
 #include "gw_auth.h"
 #include "gw_log.h"
+#include "gw_pmd.h"
 #include "gw_server.h"
+#include "gw_upgrade.h"
 
 typedef enum { CONN_HTTP, CONN_APP, CONN_ECHO } conn_kind;
+
+/* The one subprotocol lws serves: a client may name it, or none. */
+static const char protocols_served[] = "wsfault-gateway";
 
 typedef struct gw_out {
     struct gw_out *next;
@@ -30,10 +39,13 @@ typedef struct gw_conn {
     conn_kind kind;
     struct lws *wsi;
     gw_session *session;
+    gw_pmd_conn pmd;
     gw_out *out_head, *out_tail;
+    gw_out *out_sent;           /* written last; lws may still be reading it */
     unsigned char *rx;
     size_t rx_len, rx_cap;
     int rx_binary;
+    int rx_compressed;          /* RSV1 on the message's first frame */
     int close_code;             /* non-zero: close once the queue is empty */
     char close_reason[124];
     char *http_body;
@@ -105,6 +117,8 @@ static void free_conn(gw_conn *c)
         free(o);
     }
     c->out_tail = NULL;
+    free(c->out_sent);
+    c->out_sent = NULL;
     free(c->rx);
     c->rx = NULL;
     free(c->http_body);
@@ -162,30 +176,83 @@ static int on_http_writeable(struct lws *wsi, gw_conn *c)
     return -1;                  /* Connection: close */
 }
 
+/*
+ * The path of a request target. An absolute http(s) URI names it after
+ * the authority (RFC 6455 4.2.1, RFC 7230 5.3.2); lws has merged the two
+ * slashes before the authority into one by then.
+ */
+static const char *target_path(const char *uri)
+{
+    size_t scheme = strncasecmp(uri, "http:", 5) == 0    ? 5
+                    : strncasecmp(uri, "https:", 6) == 0 ? 6 : 0;
+    const char *p;
+
+    if (scheme == 0 || uri[scheme] != '/')
+        return uri;
+    p = strchr(uri + scheme + strspn(uri + scheme, "/"), '/');
+    return p ? p : "/";
+}
+
 static int path_is(struct lws *wsi, const char *want)
 {
     char uri[256];
 
     if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0)
         return 0;
-    return strcmp(uri, want) == 0;
+    return strcmp(target_path(uri), want) == 0;
+}
+
+/* Refuse an upgrade with an HTTP/1.1 answer of our own (lws' helper
+ * writes HTTP/1.0); 426 names the version served (RFC 6455 4.2.2). */
+static int refuse_upgrade(struct lws *wsi, int status, const char *why)
+{
+    unsigned char buf[LWS_PRE + 512];
+    const char *phrase = status == 404 ? "Not Found"
+                         : status == 426 ? "Upgrade Required" : "Bad Request";
+    int n = snprintf((char *)buf + LWS_PRE, sizeof(buf) - LWS_PRE,
+                     "HTTP/1.1 %d %s\r\n%sContent-Type: text/plain\r\n"
+                     "Content-Length: %zu\r\nConnection: close\r\n\r\n%s\n", status,
+                     phrase, status == 426 ? "Sec-WebSocket-Version: 13\r\n" : "",
+                     strlen(why) + 1, why);
+
+    lws_write(wsi, buf + LWS_PRE, (size_t)n, LWS_WRITE_HTTP_HEADERS);
+    return 1;
+}
+
+/* A request field as lws holds it; "" when absent, "?" when too long. */
+static void copy_field(struct lws *wsi, char *dst, int len, enum lws_token_indexes t)
+{
+    if (lws_hdr_copy(wsi, dst, len, t) < 0)
+        snprintf(dst, (size_t)len, "?");
 }
 
 /*
- * Before the 101: only the path is judged here. Authentication waits until
- * the socket is accepted (seed auth-before-accept).
+ * Before the 101: the handshake's own rules (gw_upgrade), then the path.
+ * Authentication waits until the socket is accepted (seed
+ * auth-before-accept).
  */
 static int on_confirm_upgrade(struct lws *wsi, gw_conn *c)
 {
-    static const char not_found[] =
-        "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-    unsigned char buf[LWS_PRE + sizeof(not_found)];
+    char http[16], host[256], conn[256], key[128], version[32], protocols[512], *uri;
+    int uri_len, method = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
+    gw_upgrade_req r = { .get = method == LWSHUMETH_GET, .http = http, .host = host,
+                         .connection = conn, .key = key, .version = version,
+                         .protocols = protocols, .served = protocols_served };
+    const char *why;
+    int status;
 
+    copy_field(wsi, http, sizeof(http), WSI_TOKEN_HTTP);
+    copy_field(wsi, host, sizeof(host), WSI_TOKEN_HOST);
+    copy_field(wsi, conn, sizeof(conn), WSI_TOKEN_CONNECTION);
+    copy_field(wsi, key, sizeof(key), WSI_TOKEN_KEY);
+    copy_field(wsi, version, sizeof(version), WSI_TOKEN_VERSION);
+    copy_field(wsi, protocols, sizeof(protocols), WSI_TOKEN_PROTOCOL);
+    status = gw_upgrade_check(&r, &why);
+    if (status != 0)
+        return refuse_upgrade(wsi, status, why);
     if (path_is(wsi, "/ws") || (srv.cfg->echo && path_is(wsi, "/echo")))
         return 0;
-    memcpy(buf + LWS_PRE, not_found, sizeof(not_found) - 1);
-    lws_write(wsi, buf + LWS_PRE, sizeof(not_found) - 1, LWS_WRITE_HTTP_HEADERS);
-    return 1;
+    return refuse_upgrade(wsi, 404, "not found");
 }
 
 /* The token from "Authorization: Bearer T", else from ?token=T. */
@@ -223,12 +290,17 @@ static int on_established(struct lws *wsi, gw_conn *c)
     return c->session ? 0 : -1;
 }
 
+/*
+ * The cap on the message as reassembled, after inflating: for a compressed
+ * message the only one, so a small frame that inflates to megabytes (a
+ * compression bomb) is refused one chunk past the cap, never held whole.
+ */
 static int rx_append(gw_conn *c, const void *in, size_t len)
 {
     /* Empty frames are legal (RFC 6455 5.6) and add nothing. */
     if (len == 0)
         return 0;
-    if (c->rx_len + len > srv.cfg->max_message)
+    if (len > srv.cfg->max_message - c->rx_len)
         return -1;
     if (c->rx_len + len > c->rx_cap) {
         size_t cap = c->rx_cap ? c->rx_cap : 4096;
@@ -258,32 +330,55 @@ static void dispatch(gw_conn *c)
     c->rx_len = 0;
 }
 
-/* Messages arrive in chunks; reassemble and cap them (RFC 6455 10.4: 1009). */
+/*
+ * An uncompressed frame declares its length: a message it takes past the
+ * cap is refused before the payload is read. A compressed one says nothing
+ * of its inflated size; rx_append caps what lws has inflated so far.
+ */
+static int declared_over_cap(struct lws *wsi, const gw_conn *c, size_t len)
+{
+    size_t room = srv.cfg->max_message - c->rx_len;
+
+    return !c->rx_compressed && (len > room || lws_remaining_packet_payload(wsi) > room - len);
+}
+
+/*
+ * Messages arrive in chunks; reassemble and cap them (RFC 6455 10.4: 1009).
+ * The close goes out from the writeable callback: lws 4.1.6 ignores a -1
+ * returned while it hands over inflated data left from an earlier read.
+ * Until then the rest of the message, down to its empty last chunk, is
+ * dropped unread.
+ */
 static int on_receive(struct lws *wsi, gw_conn *c, const void *in, size_t len)
 {
-    static const char too_big[] = "message too big";
-
     if (c->close_code)
         return 0;
     if (lws_is_first_fragment(wsi)) {
         c->rx_len = 0;
         c->rx_binary = lws_frame_is_binary(wsi);
+        c->rx_compressed = (lws_get_reserved_bits(wsi) & 0x40) != 0;
     }
-    if (rx_append(c, in, len) != 0) {
-        lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-                         (unsigned char *)too_big, sizeof(too_big) - 1);
-        return -1;
+    if (declared_over_cap(wsi, c, len) || rx_append(c, in, len) != 0) {
+        request_close(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too big");
+        return 0;
     }
     if (lws_is_final_fragment(wsi))
         dispatch(c);
     return 0;
 }
 
-/* One lws_write per writeable callback; the close goes after the queue. */
+/*
+ * One lws_write per writeable callback; the close goes after the queue.
+ * While permessage-deflate compresses a message in several goes, lws keeps
+ * reading the buffer given to lws_write and calls back only once it is
+ * done: so a buffer is freed at the next callback, which is asked for.
+ */
 static int on_writeable(struct lws *wsi, gw_conn *c)
 {
     gw_out *o = c->out_head;
 
+    free(c->out_sent);
+    c->out_sent = NULL;
     if (o) {
         int n = lws_write(wsi, o->buf + LWS_PRE, o->len,
                           o->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
@@ -291,11 +386,10 @@ static int on_writeable(struct lws *wsi, gw_conn *c)
         c->out_head = o->next;
         if (!c->out_head)
             c->out_tail = NULL;
-        free(o);
+        c->out_sent = o;
         if (n < 0)
             return -1;
-        if (c->out_head || c->close_code)
-            lws_callback_on_writable(wsi);
+        lws_callback_on_writable(wsi);
         return 0;
     }
     if (c->close_code) {
@@ -328,6 +422,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
         return on_http_writeable(wsi, c);
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
         return on_confirm_upgrade(wsi, c);
+    case LWS_CALLBACK_CONFIRM_EXTENSION_OKAY:
+        return gw_pmd_confirm(wsi, &c->pmd);
     case LWS_CALLBACK_ESTABLISHED:
         return on_established(wsi, c);
     case LWS_CALLBACK_RECEIVE:
@@ -349,8 +445,24 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 }
 
 static const struct lws_protocols protocols[] = {
-    { "wsfault-gateway", callback, sizeof(gw_conn), 65536, 0, NULL, 0 },
+    { protocols_served, callback, sizeof(gw_conn), 65536, 0, NULL, 0 },
     { NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+/* lws calls an extension without the connection's user data: find it. */
+static int pmd_callback(struct lws_context *ctx, const struct lws_extension *ext,
+                        struct lws *wsi, enum lws_extension_callback_reasons reason,
+                        void *user, void *in, size_t len)
+{
+    gw_conn *c = wsi ? lws_wsi_user(wsi) : NULL;
+
+    return gw_pmd_callback(c ? &c->pmd : NULL, ctx, ext, wsi, reason, user, in, len);
+}
+
+/* permessage-deflate on /ws and /echo alike (RFC 7692). */
+static const struct lws_extension extensions[] = {
+    { "permessage-deflate", pmd_callback, "permessage-deflate" },
+    { NULL, NULL, NULL }
 };
 
 static void lws_emit(int level, const char *line)
@@ -388,6 +500,7 @@ static struct lws_vhost *listen_vhost(const gw_server_config *cfg, char *err, si
     info.port = cfg->port;
     info.iface = cfg->host ? cfg->host : "127.0.0.1";
     info.protocols = protocols;
+    info.extensions = extensions;
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
     /* With IPv6 on, lws 4.1.6 binds an IPv4 address as [::], every
      * interface: a test gateway on 127.0.0.1 must not be reachable from

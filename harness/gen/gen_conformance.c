@@ -34,6 +34,7 @@
 #define STEP_MS 2000               /* a conforming echo server answers at once */
 #define BIG_STEP_MS 15000          /* messages of several MiB */
 #define PROBE_MS 100               /* no close by then: ask with a ping */
+#define SMALL_STEP_MS 500          /* a few bytes: not echoed by then, never */
 #define TEXT_PATTERN "Hello, WebSocket! "
 #define ID_MAX 128
 
@@ -1385,6 +1386,240 @@ static void handshake_offers(gen *g)
                    "extension in Sec-WebSocket-Extensions, then echoes", c, 1);
 }
 
+/*
+ * A handshake case that is data: the connect step's keys besides path and
+ * token (JSON), the tiers of the outcomes that differ from the defaults
+ * (JSON, or NULL), and whether an echo follows a 101.
+ */
+typedef struct hs_variant {
+    const char *id, *rfc, *title, *expect;
+    const char *connect;
+    const char *outcomes;
+    int echo;
+} hs_variant;
+
+static json_t *json_of(gen *g, const char *id, const char *text)
+{
+    json_error_t e;
+    json_t *j = json_loads(text, 0, &e);
+
+    if (j == NULL) {
+        fprintf(stderr, "gen-conformance: %s: %s\n", id, e.text);
+        g->errors++;
+    }
+    return j;
+}
+
+static void variant_case(gen *g, const hs_variant *v)
+{
+    json_t *c = connect_step();
+    json_t *keys = json_of(g, v->id, v->connect);
+
+    json_object_update(c, keys);
+    json_decref(keys);
+    if (v->outcomes != NULL)
+        set(c, "outcomes", json_of(g, v->id, v->outcomes));
+    handshake_case(g, v->id, v->rfc, v->title, v->expect, c, v->echo);
+}
+
+#define REFUSE_OK "{\"accepted\": \"failed\", \"refused\": \"ok\"}"
+#define LENIENT "{\"accepted\": \"non_strict\", \"refused\": \"ok\"}"
+#define POLICY "{\"refused\": \"informational\"}"
+#define DECLINE_OK "{\"declined\": \"ok\", \"agreed\": \"failed\"}"
+#define RFC_KEY "dGhlIHNhbXBsZSBub25jZQ=="
+
+/* The request line (RFC 6455 4.2.1 item 1, RFC 6455 3). */
+static const hs_variant request_lines[] = {
+    { "handshake-method-post", "RFC 6455 4.2.1", "A POST with the upgrade headers is not "
+      "switched", "the opening handshake is a GET: 4xx (400, 404, 405), never 101",
+      "{\"method\": \"POST\"}", REFUSE_OK, 0 },
+    { "handshake-method-put", "RFC 6455 4.2.1", "A PUT with the upgrade headers is not "
+      "switched", "the opening handshake is a GET: 4xx, never 101", "{\"method\": \"PUT\"}",
+      REFUSE_OK, 0 },
+    { "handshake-method-head", "RFC 6455 4.2.1", "A HEAD with the upgrade headers is not "
+      "switched", "the opening handshake is a GET: 4xx, never 101", "{\"method\": \"HEAD\"}",
+      REFUSE_OK, 0 },
+    { "handshake-method-lower-case", "RFC 6455 4.2.1", "An upgrade with the method \"get\" "
+      "is refused", "methods are case-sensitive (RFC 7230 3.1.1), get is not GET: 4xx; "
+      "switching is NON-STRICT", "{\"method\": \"get\"}", LENIENT, 0 },
+    { "handshake-http-1-0", "RFC 6455 4.2.1", "An upgrade in HTTP/1.0 is refused", "the "
+      "opening handshake is HTTP/1.1 or higher: 4xx; switching is NON-STRICT",
+      "{\"http_version\": \"1.0\"}", LENIENT, 0 },
+    { "handshake-absolute-uri", "RFC 6455 4.2.1", "An upgrade whose request target is an "
+      "absolute http URI is accepted", "the target may be an absolute HTTP URI holding the "
+      "resource name (a server MUST accept that form, RFC 7230 5.3.2): 101, then an echo",
+      "{\"absolute_uri\": true}", NULL, 1 },
+    { "handshake-query", "RFC 6455 3", "An upgrade whose resource name has a query is "
+      "accepted", "the resource name is the path and the query: 101, then an echo",
+      "{\"path\": \"/echo?a=1&b=two\"}", NULL, 1 },
+    { "handshake-request-chopped-1", "RFC 6455 4.2.1", "An upgrade request written one "
+      "byte at a time is accepted", "however TCP splits the request: 101, then an echo",
+      "{\"chop\": 1}", NULL, 1 },
+    { "handshake-request-chopped-7", "RFC 6455 4.2.1", "An upgrade request written 7 "
+      "bytes at a time is accepted", "however TCP splits the request: 101, then an echo",
+      "{\"chop\": 7}", NULL, 1 },
+};
+
+/* Header fields: names, values, lists, repeats (RFC 6455 4.2.1, 11.3). */
+static const hs_variant header_fields[] = {
+    { "handshake-host-missing", "RFC 6455 4.2.1", "An upgrade without Host is refused",
+      "Host is required: 400 (any 4xx); switching is NON-STRICT, dropping TCP FAILED",
+      "{\"omit_host\": true}", LENIENT, 0 },
+    { "handshake-host-other", "RFC 6455 4.2.1", "An upgrade for another host name is "
+      "answered", "101, then an echo; a server that serves named hosts only may refuse "
+      "with 4xx (informational)", "{\"omit_host\": true, \"headers\": {\"Host\": "
+      "\"example.com\"}}", POLICY, 1 },
+    { "handshake-header-names-lower-case", "RFC 6455 4.2.1", "Header names in lower case "
+      "are accepted", "field names are case-insensitive (RFC 7230 3.2): 101, then an echo",
+      "{\"omit_upgrade\": true, \"omit_connection\": true, \"ws_version\": \"\", "
+      "\"headers\": {\"upgrade\": \"websocket\", \"connection\": \"Upgrade\", "
+      "\"sec-websocket-version\": \"13\"}}", NULL, 1 },
+    { "handshake-header-names-upper-case", "RFC 6455 4.2.1", "Header names and values in "
+      "upper case are accepted", "names and the Upgrade and Connection values are "
+      "case-insensitive: 101, then an echo", "{\"omit_upgrade\": true, \"omit_connection\": "
+      "true, \"ws_version\": \"\", \"headers\": {\"UPGRADE\": \"WEBSOCKET\", \"CONNECTION\": "
+      "\"UPGRADE\", \"SEC-WEBSOCKET-VERSION\": \"13\"}}", NULL, 1 },
+    { "handshake-connection-upgrade-first", "RFC 6455 4.2.1", "Connection: Upgrade, "
+      "keep-alive is accepted", "Connection is a token list that includes Upgrade: 101, "
+      "then an echo", "{\"omit_connection\": true, \"headers\": {\"Connection\": "
+      "\"Upgrade, keep-alive\"}}", NULL, 1 },
+    { "handshake-connection-no-blanks", "RFC 6455 4.2.1", "Connection: keep-alive,Upgrade "
+      "is accepted", "a list needs no blanks after its commas (RFC 7230 7): 101, then an "
+      "echo", "{\"omit_connection\": true, \"headers\": {\"Connection\": "
+      "\"keep-alive,Upgrade\"}}", NULL, 1 },
+    { "handshake-connection-two-lines", "RFC 6455 4.2.1", "Connection in two header lines "
+      "is accepted", "repeated list fields are one list (RFC 7230 3.2.2): keep-alive, then "
+      "Upgrade: 101, then an echo", "{\"omit_connection\": true, \"headers\": "
+      "{\"Connection\": \"keep-alive\", \"connection\": \"Upgrade\"}}", NULL, 1 },
+    { "handshake-upgrade-token-list", "RFC 6455 4.2.1", "Upgrade: websocket, h2c is "
+      "accepted", "Upgrade contains websocket: 101, then an echo; a server reading it as "
+      "one value refuses with 4xx (informational)", "{\"omit_upgrade\": true, \"headers\": "
+      "{\"Upgrade\": \"websocket, h2c\"}}", POLICY, 1 },
+    { "handshake-upgrade-other", "RFC 6455 4.2.1", "An Upgrade to another protocol is not "
+      "switched", "Upgrade must contain websocket: 4xx, never 101", "{\"omit_upgrade\": "
+      "true, \"headers\": {\"Upgrade\": \"x-unknown-protocol\"}}", REFUSE_OK, 0 },
+    { "handshake-key-long", "RFC 6455 4.2.1", "An upgrade whose key decodes to 24 bytes is "
+      "refused", "the key must decode to 16 bytes: 4xx; accepting it is NON-STRICT",
+      "{\"ws_key\": \"AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcY\"}", LENIENT, 0 },
+    { "handshake-key-empty", "RFC 6455 4.2.1", "An upgrade with an empty Sec-WebSocket-Key "
+      "is refused", "400 (any 4xx) instead of switching", "{\"ws_key\": \"\", \"headers\": "
+      "{\"Sec-WebSocket-Key\": \"\"}}", REFUSE_OK, 0 },
+    { "handshake-repeated-key", "RFC 6455 11.3.1", "An upgrade with Sec-WebSocket-Key twice "
+      "is refused", "the field MUST NOT appear more than once: 4xx; switching is "
+      "NON-STRICT", "{\"ws_key\": \"" RFC_KEY "\", \"headers\": {\"sec-websocket-key\": \""
+      RFC_KEY "\"}}", LENIENT, 0 },
+    { "handshake-repeated-version", "RFC 6455 11.3.5", "An upgrade with Sec-WebSocket-Version "
+      "twice is refused", "the field MUST NOT appear more than once in a request: 4xx; "
+      "switching is NON-STRICT", "{\"headers\": {\"sec-websocket-version\": \"13\"}}",
+      LENIENT, 0 },
+    { "handshake-origin-null", "RFC 6455 10.2", "An upgrade with Origin: null is answered",
+      "101, then an echo; a server with an origin policy may refuse it with 403 "
+      "(informational)", "{\"headers\": {\"Origin\": \"null\"}}", POLICY, 1 },
+};
+
+/* What a 101 must carry (RFC 6455 4.2.2 item 5). */
+static const hs_variant answers[] = {
+    { "handshake-101-headers", "RFC 6455 4.2.2", "The 101 carries Upgrade: websocket and "
+      "Connection: Upgrade", "the answer has Upgrade naming websocket, Connection naming "
+      "Upgrade and the right Sec-WebSocket-Accept, then an echo", "{\"expect_headers\": "
+      "{\"Upgrade\": \"websocket\", \"Connection\": \"upgrade\"}}", NULL, 1 },
+    { "handshake-accept-rfc-example", "RFC 6455 4.2.2", "The key of RFC 6455 1.3 gets the "
+      "accept value of RFC 6455 1.3", "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo= "
+      "for the key " RFC_KEY ", then an echo", "{\"ws_key\": \"" RFC_KEY "\", "
+      "\"expect_headers\": {\"Sec-WebSocket-Accept\": \"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\"}}",
+      NULL, 1 },
+};
+
+/* Subprotocol and extension fields (RFC 6455 9.1, 11.3; RFC 7692 5, 7.1). */
+static const hs_variant offers[] = {
+    { "handshake-subprotocol-empty", "RFC 6455 4.2.1", "An empty Sec-WebSocket-Protocol is "
+      "refused", "the field holds one or more tokens: 4xx; switching without naming a "
+      "subprotocol is NON-STRICT", "{\"subprotocol\": \"\"}", LENIENT, 0 },
+    { "handshake-subprotocol-two-lines-unknown", "RFC 6455 11.3.4", "Unknown subprotocols "
+      "in two header lines are not agreed to", "the two fields are one list: 101 without "
+      "Sec-WebSocket-Protocol (refusing with 4xx is informational); dropping TCP is FAILED",
+      "{\"subprotocol\": \"x-unknown-a\", \"headers\": {\"sec-websocket-protocol\": "
+      "\"x-unknown-b\"}}", POLICY, 1 },
+    { "handshake-extension-empty", "RFC 6455 9.1", "An empty Sec-WebSocket-Extensions is "
+      "refused", "the field holds one or more extensions: 4xx; switching with none agreed "
+      "is NON-STRICT", "{\"headers\": {\"Sec-WebSocket-Extensions\": \"\"}}", LENIENT, 0 },
+    { "handshake-extension-two-lines", "RFC 6455 11.3.2", "permessage-deflate with an "
+      "unknown extension in a second header line", "the two fields are one list: "
+      "permessage-deflate alone is agreed (a decline is UNIMPLEMENTED), then an echo",
+      "{\"extensions\": \"permessage-deflate\", \"headers\": {\"sec-websocket-extensions\": "
+      "\"x-unknown-extension\"}}", NULL, 1 },
+    { "handshake-deflate-offer-twice", "RFC 7692 5", "Two bare permessage-deflate offers: "
+      "one is agreed", "the server agrees to one of them, never both (a decline is "
+      "UNIMPLEMENTED), then an echo", "{\"extensions\": \"permessage-deflate, "
+      "permessage-deflate\"}", NULL, 1 },
+    { "handshake-deflate-no-context-takeover", "RFC 7692 7.1.1", "server_ and "
+      "client_no_context_takeover are agreed", "the answer carries "
+      "server_no_context_takeover, as the offer asks (a decline is UNIMPLEMENTED), then an "
+      "echo", "{\"extensions\": \"permessage-deflate; server_no_context_takeover; "
+      "client_no_context_takeover\"}", NULL, 1 },
+    { "handshake-deflate-server-window", "RFC 7692 7.1.2.1", "server_max_window_bits=10 is "
+      "agreed within it", "the answer carries server_max_window_bits of 10 or less (a "
+      "decline is UNIMPLEMENTED), then an echo", "{\"extensions\": \"permessage-deflate; "
+      "server_max_window_bits=10\"}", NULL, 1 },
+    { "handshake-deflate-client-window", "RFC 7692 7.1.2.2", "client_max_window_bits=10 is "
+      "agreed within it", "the answer carries no client_max_window_bits or one of 10 or "
+      "less (a decline is UNIMPLEMENTED), then an echo", "{\"extensions\": "
+      "\"permessage-deflate; client_max_window_bits=10\"}", NULL, 1 },
+    { "handshake-deflate-unknown-param-bare", "RFC 7692 7.1", "An offer with an unknown "
+      "parameter without a value is declined", "the server declines the offer (no "
+      "permessage-deflate in its answer), then echoes", "{\"extensions\": "
+      "\"permessage-deflate; x-unknown\"}", DECLINE_OK, 1 },
+    { "handshake-deflate-client-bits-twice", "RFC 7692 7", "client_max_window_bits given "
+      "twice is declined", "a parameter twice makes the offer invalid: the server declines "
+      "it, then echoes", "{\"extensions\": \"permessage-deflate; client_max_window_bits; "
+      "client_max_window_bits=10\"}", DECLINE_OK, 1 },
+    { "handshake-deflate-client-context-value", "RFC 7692 7.1.1.2", "client_no_context_"
+      "takeover with a value is declined", "the parameter takes no value: the server "
+      "declines the offer, then echoes", "{\"extensions\": \"permessage-deflate; "
+      "client_no_context_takeover=1\"}", DECLINE_OK, 1 },
+};
+
+/*
+ * A request head larger than servers read: 101, or 4xx (431); silence is
+ * FAILED, since a server MUST answer a head it will not process with 4xx
+ * (RFC 7230 3.2.5).
+ */
+static void big_head(gen *g, const char *id, const char *title, int fields, size_t len)
+{
+    json_t *c = connect_step(), *h = json_object();
+    char name[32], *value = malloc(len + 1);
+
+    memset(value, 'a', len);
+    value[len] = '\0';
+    for (int i = 0; i < fields; i++) {
+        snprintf(name, sizeof(name), "X-Filler-%d", i);
+        set(h, name, json_string(value));
+    }
+    free(value);
+    set(c, "headers", h);
+    outcome(c, "refused", "ok");
+    handshake_case(g, id, "RFC 6455 4.2.1", title, "the server switches, or refuses the "
+                   "head with 4xx (431); dropping TCP without an answer is FAILED", c, 1);
+}
+
+static void handshake_variants(gen *g)
+{
+    const struct { const hs_variant *v; size_t n; } tables[] = {
+        { request_lines, sizeof(request_lines) / sizeof(request_lines[0]) },
+        { header_fields, sizeof(header_fields) / sizeof(header_fields[0]) },
+        { answers, sizeof(answers) / sizeof(answers[0]) },
+        { offers, sizeof(offers) / sizeof(offers[0]) },
+    };
+
+    for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+        for (size_t i = 0; i < tables[t].n; i++)
+            variant_case(g, &tables[t].v[i]);
+    big_head(g, "handshake-oversized-header-line", "A 40000-byte header line is answered", 1,
+             40000);
+    big_head(g, "handshake-oversized-header-block", "A request head of 256 KiB in 256 "
+             "fields is answered", 256, 1024);
+}
+
 /* ---- permessage-deflate (RFC 7692) ---------------------------------------- */
 
 /* An offer as the "deflate" object of a connect step. */
@@ -1502,6 +1737,33 @@ static void deflate_echo(gen *g, int binary, size_t size, size_t fragment)
     finish(g);
 }
 
+/*
+ * Megabytes of zeros in a few kilobytes: the server inflates far more than
+ * it read, and compresses its echo back in many goes.
+ */
+static void deflate_zeros(gen *g, size_t size)
+{
+    static const unsigned char zero = 0;
+    json_t *s = send_hex("binary_hex", &zero, 1), *e = expect_hex("binary_hex", &zero, 1);
+    char id[ID_MAX], title[200];
+
+    set(s, "size", json_integer((json_int_t)size));
+    set(s, "compress", json_true());
+    set(e, "size", json_integer((json_int_t)size));
+    idf(id, "deflate-binary-zeros-%zu", size);
+    snprintf(title, sizeof(title), "A compressed message of %zu zero bytes, a few KB on "
+             "the wire, is echoed", size);
+    begin(g, id, "deflate", "RFC 7692 7.2", title, "the server inflates the message and "
+          "echoes it; a decline is UNIMPLEMENTED, closing with 1009 is informational");
+    set(g->cur, "step_timeout_ms", json_integer(BIG_STEP_MS));
+    set(g->cur, "timeout_ms", json_integer(4 * BIG_STEP_MS));
+    add(g, deflate_connect(offer(0, 0, 0, -1)));
+    add(g, s);
+    add(g, outcome(e, "too_big", "informational"));
+    add(g, close_step(1000));
+    finish(g);
+}
+
 static void deflate_sizes(gen *g)
 {
     static const size_t text_sizes[] = { 0, 1, 125, 126, 1000, 16384, 65536, 262144, 1048576 };
@@ -1515,6 +1777,7 @@ static void deflate_sizes(gen *g)
     deflate_echo(g, 0, 1000, 7);
     deflate_echo(g, 0, 1000, 64);
     deflate_echo(g, 1, 65536, 1000);
+    deflate_zeros(g, 8u << 20);
 }
 
 /* Messages of the same text in a row: each compresses against the last. */
@@ -1562,6 +1825,7 @@ static void deflate_example(gen *g, const char *id, const char *rfc, const char 
 
     begin(g, id, "deflate", rfc, title, "the server inflates the frames to the text shown "
           "in the RFC and echoes it; a decline is UNIMPLEMENTED");
+    set(g->cur, "step_timeout_ms", json_integer(SMALL_STEP_MS));
     add(g, deflate_connect(json_pack("{s:b,s:b}", "client_max_window_bits", 1,
                                      "needs_client_context", 1)));
     for (size_t i = 0; frames[i]; i++) {
@@ -1727,6 +1991,165 @@ static void family_deflate(gen *g)
     deflate_declines(g);
 }
 
+/* ---- a server's own message cap (RFC 6455 10.4) ---------------------------- */
+
+#define CAP 65536                  /* the reference gateway's --max-message here */
+#define BOMB (8u << 20)            /* zeros: about 8 KB once compressed */
+#define BOMB_PIECE 1024            /* compressed bytes per fragment */
+
+/* A cap case: the reference gateway started with --max-message cap. */
+static void begin_cap(gen *g, const char *id, size_t cap, const char *title,
+                      const char *expect)
+{
+    begin(g, id, "cap", "RFC 6455 10.4", title, expect);
+    set(json_object_get(g->cur, "target"), "max_message", json_integer((json_int_t)cap));
+}
+
+/* A text or binary message of size bytes, in frames of fragment bytes. */
+static json_t *cap_send(int binary, size_t size, size_t fragment, int compress)
+{
+    static const unsigned char zero = 0;
+    json_t *s = binary ? send_hex("binary_hex", &zero, 1) : send_text(TEXT_PATTERN, size);
+
+    if (binary)
+        set(s, "size", json_integer((json_int_t)size));
+    if (fragment)
+        set(s, "fragment", json_integer((json_int_t)fragment));
+    if (compress)
+        set(s, "compress", json_true());
+    return s;
+}
+
+static json_t *cap_expect(int binary, size_t size)
+{
+    static const unsigned char zero = 0;
+    json_t *e = binary ? expect_hex("binary_hex", &zero, 1) : expect_text(TEXT_PATTERN, size);
+
+    if (binary)
+        set(e, "size", json_integer((json_int_t)size));
+    return e;
+}
+
+/*
+ * A message of exactly the cap is echoed; one byte more is refused with
+ * 1009, whether it comes in one frame or many. Compressed, it is the
+ * inflated size that counts.
+ */
+static void cap_edge(gen *g, int binary, size_t fragment, int compress, int over)
+{
+    char id[ID_MAX], title[200];
+    const char *kind = binary ? "binary" : "text";
+
+    idf(id, "cap-%s%s%s-%s", compress ? "deflate-" : "", kind, fragment ? "-fragmented" : "",
+        over ? "over" : "at");
+    snprintf(title, sizeof(title), "A %s%s message of %s bytes%s, --max-message %d", compress ?
+             "compressed " : "", kind, over ? "cap + 1" : "exactly cap", fragment ?
+             " in fragments" : "", CAP);
+    begin_cap(g, id, CAP, title, over ? "one byte over the server's cap: it fails the "
+              "connection with 1009 (message too big); echoing it is FAILED" : "a message "
+              "at the server's cap is echoed; 1009 for it is FAILED");
+    add(g, compress ? deflate_connect(offer(0, 0, 0, -1)) : connect_step());
+    add(g, cap_send(binary, over ? CAP + 1 : CAP, fragment, compress));
+    if (over) {
+        end_fail(g, 1009, 0);
+        return;
+    }
+    add(g, cap_expect(binary, CAP));
+    add(g, close_step(1000));
+    finish(g);
+}
+
+/*
+ * A compression bomb: megabytes of zeros in a few kilobytes. The server
+ * must stop at its cap and close with 1009, never inflate it whole; with
+ * context takeover the bomb follows a message at the cap that filled the
+ * window, without it the client forgets its window after every message.
+ */
+static void cap_bomb(gen *g, const char *id, const char *title, int no_context,
+                     int after_message, size_t fragment)
+{
+    begin_cap(g, id, CAP, title, "the server inflates no further than its cap and fails the "
+              "connection with 1009 (message too big); echoing it is FAILED");
+    add(g, deflate_connect(offer(0, no_context, 0, -1)));
+    if (after_message) {
+        add(g, cap_send(1, CAP, 0, 1));
+        add(g, cap_expect(1, CAP));
+    }
+    add(g, cap_send(1, BOMB, fragment, 1));
+    end_fail(g, 1009, 0);
+}
+
+/*
+ * RFC 6455 10.4's single big frame: its header declares far more than the
+ * cap, and less than the cap of payload follows. The server must refuse it
+ * on what the header says, not wait for bytes that never come.
+ */
+static void cap_declared(gen *g)
+{
+    static const unsigned char zero = 0;
+    json_t *f = frame_step(2, 1, 0, &zero, 1);
+
+    set(json_object_get(f, "frame"), "declared_len", json_integer(1LL << 40));
+    set(f, "size", json_integer(CAP));
+    begin_cap(g, "cap-declared-length-huge", 2 * CAP, "A frame declaring 1 TiB, 64 KiB of "
+              "it sent, --max-message 131072", "the frame's header is over the cap: the "
+              "server fails the connection with 1009 (message too big) at once; waiting "
+              "for the rest is FAILED");
+    set(g->cur, "step_timeout_ms", json_integer(SMALL_STEP_MS));
+    add(g, connect_step());
+    add(g, f);
+    end_fail(g, 1009, 0);
+}
+
+/*
+ * Data that does not compress: its compressed frame is larger than the
+ * message, and what is left of it on the wire must not count against the
+ * inflated size.
+ */
+static void cap_incompressible(gen *g)
+{
+    unsigned char *p = malloc(CAP);
+    unsigned int x = 12345;
+    json_t *s;
+
+    for (size_t i = 0; i < CAP; i++) {
+        x = x * 1103515245u + 12345u;
+        p[i] = (unsigned char)(x >> 16);
+    }
+    s = send_hex("binary_hex", p, CAP);
+    set(s, "compress", json_true());
+    begin_cap(g, "cap-deflate-incompressible-at", CAP, "Incompressible data of exactly the "
+              "cap, compressed into a larger frame", "the inflated size is at the cap: the "
+              "message is echoed; 1009 for it is FAILED");
+    add(g, deflate_connect(offer(0, 0, 0, -1)));
+    add(g, s);
+    add(g, expect_hex("binary_hex", p, CAP));
+    add(g, close_step(1000));
+    finish(g);
+    free(p);
+}
+
+static void family_cap(gen *g)
+{
+    for (int binary = 0; binary <= 1; binary++)
+        for (int over = 0; over <= 1; over++) {
+            cap_edge(g, binary, 0, 0, over);
+            cap_edge(g, binary, binary ? 1000 : 4096, 0, over);
+            cap_edge(g, binary, 0, 1, over);
+        }
+    cap_edge(g, 0, 100, 1, 1);
+    cap_declared(g);
+    cap_incompressible(g);
+    cap_bomb(g, "cap-deflate-bomb", "A compression bomb: 8 MiB of zeros in one "
+             "compressed frame", 0, 0, 0);
+    cap_bomb(g, "cap-deflate-bomb-fragmented", "A compression bomb in fragments of 1 KiB "
+             "of compressed data", 0, 0, BOMB_PIECE);
+    cap_bomb(g, "cap-deflate-bomb-context-takeover", "A compression bomb after a message "
+             "at the cap, sharing its window", 0, 1, 0);
+    cap_bomb(g, "cap-deflate-bomb-no-context-takeover", "A compression bomb after a "
+             "message at the cap, client_no_context_takeover agreed", 1, 1, 0);
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 /* Empty the folder of earlier *.json files: renamed cases must not linger. */
@@ -1781,7 +2204,9 @@ int main(int argc, char **argv)
     handshake_refusals(&g);
     handshake_accepts(&g);
     handshake_offers(&g);
+    handshake_variants(&g);
     family_deflate(&g);
+    family_cap(&g);
     printf("gen-conformance: %d cases in %s (%d RFC 6455, %d RFC 7692)\n", g.count, g.dir,
            g.count - g.deflate, g.deflate);
     return g.errors ? 1 : 0;

@@ -370,7 +370,14 @@ static hs_client *open_client(run_ctx *x, const hs_step *st)
 static int wellformed_upgrade(const hs_step *st)
 {
     return !st->ws_key && !st->ws_version && !st->omit_upgrade && !st->omit_connection &&
-           !st->subprotocol;
+           !st->subprotocol && !st->omit_host && !st->method && !st->http_version;
+}
+
+/* A conformance case whose outcomes let a refusal pass (an origin or
+ * header-size policy) waives contract 1's check of 4xx answers. */
+static int refusal_allowed(const hs_step *st)
+{
+    return st->outcomes[HS_OUT_REFUSED] >= 0 && st->outcomes[HS_OUT_REFUSED] != HS_TIER_FAILED;
 }
 
 /* Path with ?token= or an Authorization header, as the step asks. */
@@ -446,7 +453,8 @@ static int connect_verdict(run_ctx *x, const hs_step *st, hs_client *c, const ch
 {
     int rc;
 
-    if (c->ws && c->hs.status != 101 && wellformed_upgrade(st) && c->hs.status < 500)
+    if (c->ws && c->hs.status != 101 && wellformed_upgrade(st) && !refusal_allowed(st) &&
+        c->hs.status < 500)
         hs_reason(x->reasons, 1, st->index, st->line, "well-formed upgrade on %s answered "
                   "HTTP %d instead of 101 (contract 1)", c->name, c->hs.status);
     rc = hs_verdict_connect(&x->verdict, c, st, err, x->reasons);
@@ -469,6 +477,11 @@ static void connect_opts(run_ctx *x, const hs_step *st, hs_client *c, const char
     o->version = st->ws_version;
     o->omit_upgrade = st->omit_upgrade;
     o->omit_connection = st->omit_connection;
+    o->omit_host = st->omit_host;
+    o->method = st->method;
+    o->http_version = st->http_version;
+    o->absolute_uri = st->absolute_uri;
+    o->chop = st->chop;
     o->protocol = st->subprotocol;
     o->extensions = st->extensions;
     o->extra_headers = headers;

@@ -348,7 +348,11 @@ int hs_verdict_connect(hs_verdict *v, hs_client *c, const hs_step *st, const cha
     if (st->expect_headers && !headers_ok(c, st, what, sizeof(what)) &&
         judge(v, st, HS_OUT_INCOMPLETE, what, reasons) != 0)
         return -1;
-    return o == HS_OUT_ACCEPTED ? judge_101(v, c, st, reasons) : 0;
+    if (o == HS_OUT_ACCEPTED)
+        return judge_101(v, c, st, reasons);
+    /* A refusal the case allows ends it: nothing later has a connection. */
+    v->stop = 1;
+    return -1;
 }
 
 /* ---- expect_message ------------------------------------------------------ */

@@ -44,6 +44,9 @@ static const char *const token_kinds[] = {
 };
 static const char *const token_places[] = { "header", "query", NULL };
 
+/* The request line's HTTP version: what a server must refuse, and what it takes. */
+static const char *const http_versions[] = { "1.0", "1.1", NULL };
+
 /* RFC 6455 5.2: the extended payload length forms a frame may be forced into. */
 static const char *const len_forms[] = { "16", "64", NULL };
 
@@ -1378,6 +1381,12 @@ static const field connect_fields[] = {
       .tag = STR_LINE },
     { .key = "omit_upgrade", .parse = f_bool, .off = STEP(omit_upgrade) },
     { .key = "omit_connection", .parse = f_bool, .off = STEP(omit_connection) },
+    { .key = "omit_host", .parse = f_bool, .off = STEP(omit_host) },
+    { .key = "method", .parse = f_method, .off = STEP(method) },
+    { .key = "http_version", .parse = f_enum_str, .off = STEP(http_version),
+      .names = http_versions },
+    { .key = "absolute_uri", .parse = f_bool, .off = STEP(absolute_uri) },
+    { .key = "chop", .parse = f_size, .off = STEP(chop), .lo = 1, .hi = INT_MAX },
     { .key = "handshake", .parse = f_bool, .off = STEP(handshake) },
     { .key = "extensions", .parse = f_string, .off = STEP(extensions),
       .tag = STR_LINE | STR_NONEMPTY },
@@ -1570,7 +1579,9 @@ static int check_connect(const ctx *c, const where *w, json_t *obj,
                          hs_step *st)
 {
     static const char *const upgrade_only[] = { "extensions", "deflate", "outcomes",
-                                                "expect_headers", NULL };
+                                                "expect_headers", "omit_host", "method",
+                                                "http_version", "absolute_uri", "chop",
+                                                NULL };
     where m = member(w, "token_raw");
     const char *k = first_key(obj, upgrade_only);
 
@@ -2231,6 +2242,7 @@ static void free_step(hs_step *st)
     json_decref(st->headers);
     free(st->ws_key);
     free(st->ws_version);
+    free(st->http_version);
     free(st->subprotocol);
     free(st->extensions);
     json_decref(st->expect_headers);

@@ -145,6 +145,9 @@ typedef struct hs_step {
     char *subprotocol;     /* NULL: none */
     int omit_upgrade;      /* leave out the Upgrade header */
     int omit_connection;   /* leave out "Connection: Upgrade" */
+    int omit_host;         /* leave out the Host header */
+    char *http_version;    /* request line's version; NULL: 1.1 */
+    int absolute_uri;      /* request target http://host:port/path */
     int handshake;         /* 0: a bare TCP connection, no upgrade; default 1 */
     char *extensions;      /* Sec-WebSocket-Extensions offer ("extensions",
                               or built from "deflate"), or NULL */
@@ -158,7 +161,8 @@ typedef struct hs_step {
     unsigned char *bytes;  /* TEXT, BINARY, FRAME payload, RAW bytes */
     size_t nbytes;
     hs_frame_fields frame; /* HS_PAYLOAD_FRAME */
-    size_t chop;           /* write in pieces of this many bytes; 0 = whole */
+    size_t chop;           /* write in pieces of this many bytes (send, and
+                              connect's request); 0 = whole */
     int repeat;            /* send this many times; default 1 */
     size_t size;           /* 0, or the payload repeated to this many bytes
                               (send and expect_message) */
@@ -187,7 +191,7 @@ typedef struct hs_step {
     int send_code;         /* code in our close frame; 0: none */
     char *reason;
 
-    /* http */
+    /* http, connect */
     char *method;          /* default GET */
     char *body;
 

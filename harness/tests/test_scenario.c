@@ -715,6 +715,28 @@ static void test_conformance_rules(void **state)
               "did you mean \"server_no_context_takeover\"?");
     parse_bad("n", CONF "\"steps\": [{\"step\": \"connect\", \"handshake\": false, "
               "\"outcomes\": {}}, " EXPECT "]}", "only applies to a WebSocket upgrade");
+    parse_bad("n", CONF "\"steps\": [{\"step\": \"connect\", \"handshake\": false, "
+              "\"chop\": 1}, " EXPECT "]}", "steps[0].chop: only applies to a WebSocket upgrade");
+    parse_bad("n", CONF "\"steps\": [{\"step\": \"connect\", \"http_version\": \"2\"}, "
+              EXPECT "]}", "steps[0].http_version: unknown value \"2\"; allowed: 1.0, 1.1");
+    parse_bad("n", CONF "\"steps\": [{\"step\": \"connect\", \"method\": \"G T\"}, "
+              EXPECT "]}", "steps[0].method: must be an HTTP method name");
+}
+
+/* The request line and Host of an upgrade, spelled out. */
+static void test_connect_request_keys(void **state)
+{
+    hs_scenario *s = parse_ok(CONF "\"steps\": [{\"step\": \"connect\", \"method\": "
+                              "\"POST\", \"http_version\": \"1.0\", \"omit_host\": true, "
+                              "\"absolute_uri\": true, \"chop\": 3}, " EXPECT "]}");
+    const hs_step *c = &s->steps[0];
+
+    assert_string_equal(c->method, "POST");
+    assert_string_equal(c->http_version, "1.0");
+    assert_int_equal(c->omit_host, 1);
+    assert_int_equal(c->absolute_uri, 1);
+    assert_int_equal(c->chop, 3);
+    hs_scenario_free(s);
 }
 
 static void test_conformance_send_rules(void **state)
@@ -1119,6 +1141,7 @@ int main(void)
         cmocka_unit_test(test_parse_utf8_columns),
         cmocka_unit_test(test_conformance_keys),
         cmocka_unit_test(test_conformance_rules),
+        cmocka_unit_test(test_connect_request_keys),
         cmocka_unit_test(test_conformance_send_rules),
         cmocka_unit_test(test_parse_limits),
         cmocka_unit_test(test_parse_deep_nesting),

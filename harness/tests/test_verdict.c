@@ -700,6 +700,15 @@ static void test_connect_outcomes(void **state)
                THEN_CLOSE, NULL);
     judge_connect(&j, &st);
     assert_int_equal(j.v.behavior, HS_TIER_OK);
+    /* Nothing later in the case has a connection to run on. */
+    assert_int_equal(j.v.stop, 1);
+    teardown(&j);
+
+    run_script(&j, NULL, PLAIN_101, THEN_CLOSE, NULL);
+    st.outcomes[HS_OUT_ACCEPTED] = -1;
+    judge_connect(&j, &st);
+    assert_int_equal(j.v.stop, 0);
+    st.outcomes[HS_OUT_ACCEPTED] = HS_TIER_FAILED;
     teardown(&j);
 
     run_script(&j, NULL, PLAIN_101, THEN_CLOSE, NULL);

@@ -61,13 +61,16 @@ typedef struct fake {
  * each call made on one watched socket, then does the real system call.
  * The fake server writes with sendto() so it is never counted.
  */
+#define WATCH_ANY -2            /* watch_fd: every socket the client opens */
+
 static int watch_fd = -1;
 static size_t send_sizes[64];
 static size_t send_calls;
 
 ssize_t send(int fd, const void *b, size_t n, int flags)
 {
-    if (fd == watch_fd && send_calls < sizeof(send_sizes) / sizeof(send_sizes[0]))
+    if ((fd == watch_fd || watch_fd == WATCH_ANY) &&
+        send_calls < sizeof(send_sizes) / sizeof(send_sizes[0]))
         send_sizes[send_calls++] = n;
     return syscall(SYS_sendto, fd, b, n, flags, NULL, 0);
 }
@@ -408,6 +411,51 @@ static void test_handshake_omissions(void **state)
     fake_join(&f);
     assert_non_null(c);
     assert_non_null(strstr(f.req, "\r\nSec-WebSocket-Version: 8\r\n"));
+    hs_ws_handshake_free(&hs);
+    hs_ws_free(c);
+    fake_end(&f);
+}
+
+/* The request line and Host as asked; the request written in pieces. */
+static void test_handshake_request_line(void **state)
+{
+    hs_ws_handshake hs;
+    hs_ws_opts o;
+    char err[256], line[128];
+    hs_wsconn *c;
+    fake f = { .reply = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n" };
+
+    f.reply_len = strlen(f.reply);
+    fake_start(&f);
+    o = opts_for(&f, RFC_KEY, NULL);
+    o.method = "POST";
+    o.http_version = "1.0";
+    o.omit_host = 1;
+    o.absolute_uri = 1;
+    o.chop = 64;
+    watch_fd = WATCH_ANY;
+    send_calls = 0;
+    c = hs_ws_connect(&o, &hs, err, sizeof(err));
+    watch_fd = -1;
+    fake_join(&f);
+    assert_non_null(c);
+    snprintf(line, sizeof(line), "POST http://127.0.0.1:%d/ws HTTP/1.0\r\n", f.port);
+    assert_memory_equal(f.req, line, strlen(line));
+    assert_null(strstr(f.req, "Host:"));
+    assert_int_equal(send_calls, (f.req_len + 63) / 64);
+    assert_int_equal(send_sizes[0], 64);
+    hs_ws_handshake_free(&hs);
+    hs_ws_free(c);
+    fake_end(&f);
+
+    memset(&f, 0, sizeof(f));
+    f.accept_from_key = 1;
+    fake_start(&f);
+    o = opts_for(&f, RFC_KEY, NULL);
+    c = hs_ws_connect(&o, &hs, err, sizeof(err));
+    fake_join(&f);
+    snprintf(line, sizeof(line), "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n", f.port);
+    assert_memory_equal(f.req, line, strlen(line));
     hs_ws_handshake_free(&hs);
     hs_ws_free(c);
     fake_end(&f);
@@ -988,6 +1036,7 @@ int main(void)
         cmocka_unit_test(test_handshake_random_key),
         cmocka_unit_test(test_handshake_wrong_accept),
         cmocka_unit_test(test_handshake_omissions),
+        cmocka_unit_test(test_handshake_request_line),
         cmocka_unit_test(test_handshake_500_body),
         cmocka_unit_test(test_handshake_body_until_close),
         cmocka_unit_test(test_connect_refused),

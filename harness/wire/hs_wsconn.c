@@ -331,8 +331,13 @@ static char *build_request(const hs_ws_opts *o, const char *key, size_t *len)
 
     if (f == NULL)
         return NULL;
-    fprintf(f, "GET %s HTTP/1.1\r\nHost: %s:%d\r\n",
-            o->path != NULL ? o->path : "/", o->host, o->port);
+    fprintf(f, "%s ", o->method != NULL ? o->method : "GET");
+    if (o->absolute_uri)
+        fprintf(f, "http://%s:%d", o->host, o->port);
+    fprintf(f, "%s HTTP/%s\r\n", o->path != NULL ? o->path : "/",
+            o->http_version != NULL ? o->http_version : "1.1");
+    if (!o->omit_host)
+        fprintf(f, "Host: %s:%d\r\n", o->host, o->port);
     if (!o->omit_upgrade)
         fputs("Upgrade: websocket\r\n", f);
     if (!o->omit_connection)
@@ -556,7 +561,7 @@ static int handshake(hs_wsconn *c, const hs_ws_opts *o, const char *key,
         return HS_WS_ERR;
     }
     hs_transcript_handshake(c->transcript, "sent", (unsigned char *)req, len);
-    r = write_all(c, (unsigned char *)req, len, 0);
+    r = write_all(c, (unsigned char *)req, len, o->chop);
     free(req);
     if (r != HS_WS_OK)
         return r;

@@ -49,6 +49,13 @@ typedef struct hs_ws_opts {
     const char *protocol;              /* Sec-WebSocket-Protocol, or NULL */
     const char *extensions;            /* Sec-WebSocket-Extensions, or NULL */
     const char *const *extra_headers;  /* "Name: value", NULL-terminated */
+    const char *method;                /* request method; NULL "GET" */
+    const char *http_version;          /* "1.0", ...; NULL "1.1" */
+    int omit_host;                     /* leave out the Host header */
+    int absolute_uri;                  /* request target http://host:port/path
+                                          (RFC 6455 4.2.1 allows it) */
+    size_t chop;                       /* write the request in pieces of
+                                          this many bytes; 0: at once */
     int timeout_ms;                    /* connect + handshake ceiling, and
                                           each send's; 0 means 5000 */
     json_t *transcript;                /* borrowed; NULL records nothing */
