@@ -27,14 +27,21 @@
  *         { .key = NULL }
  *     };
  *
+ *     hs_schema_doc d;
  *     hs_table tabs[] = { { config_fields, &config } };
- *     if (hs_schema_object(c, NULL, root, tabs, 1, "") != 0 ||
- *         hs_schema_require(c, NULL, root, "name") != 0)
+ *
+ *     if (hs_schema_doc_parse(&d, path, text, len, MAX, "a config", err,
+ *                             errlen) != HS_SCHEMA_OK)
  *         return error;
+ *     rc = hs_schema_object(&d.ctx, NULL, d.root, tabs, 1, "");
+ *     if (rc == HS_SCHEMA_OK)
+ *         rc = hs_schema_require(&d.ctx, NULL, d.root, "name");
+ *     hs_schema_doc_free(&d);
  *
  * - key: the member name. Any key in no table of the object is refused,
  *   before any value is checked (a typo explains more than the "missing
- *   key" it causes), with "did you mean" when a known key is close.
+ *   key" it causes), with "did you mean" when a known key is close (the
+ *   first 63 keys of an object's tables take part).
  * - parse: checks the value and stores it at base + off, where base comes
  *   from the hs_table the field was found in. NULL: the key is allowed and
  *   left to the caller (e.g. the key that says which kind of object it is).
@@ -65,8 +72,9 @@
  * refused when the text is parsed.
  *
  * Files are untrusted input: every string quoted in a message goes through
- * hs_schema_quote or hs_schema_escape, nothing recurses without a bound and
- * sizes are capped.
+ * hs_schema_quote or hs_schema_escape, a field path is cut at a fixed
+ * depth, and a document larger than its format allows is refused before
+ * it is parsed.
  *
  * Functions that validate return HS_SCHEMA_OK, or HS_SCHEMA_ERR with the
  * message written into the context's err.
