@@ -182,11 +182,13 @@ fuzz-cfl-build: fuzz-deps
 	    || { echo "fuzz-cfl-build $$t: FAILED (see $(BUILD)/cfl/work/$$t.log)"; rc=1; }; \
 	done; exit $$rc
 
-# The seed generator is a host tool built like the harness code, with
-# jansson alone; the seeds it writes are committed, so it runs on demand.
-$(FZ)/gen-corpus: fuzz/gen_corpus.c | $(BUILD)/.deps
+# The seed generator is a host tool built like the harness code, from its
+# source and the harness modules it includes, with jansson alone; the seeds
+# it writes are committed, so it runs on demand.
+FZ_GEN_SRC = $(call fz_hs_closure,fuzz/gen_corpus.c)
+$(FZ)/gen-corpus: $(FZ_GEN_SRC) $(HDRS) | $(BUILD)/.deps
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(WARN) $< -o $@ -ljansson -lm
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(WARN) $(filter %.c,$^) -o $@ -ljansson -lm
 
 fuzz-corpus: $(FZ)/gen-corpus
 	$(FZ)/gen-corpus .

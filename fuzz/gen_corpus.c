@@ -22,6 +22,10 @@
 
 #include <jansson.h>
 
+#include "util/hs_buf.h"
+#include "util/hs_hex.h"
+#include "wire/hs_frame.h"
+
 /* fz_app's connection slots (fuzz/targets/fz_app.c FZ_MAX_CONNS). */
 #define MAX_SLOTS 8
 /* Seeds drawn from scenarios per target: committed corpora stay small. */
@@ -36,19 +40,14 @@
 static const unsigned char mask_key[4] = { 0x37, 0xFA, 0x21, 0x3D };
 
 typedef struct {
-    unsigned char *p;
-    size_t len, cap;
-} buf;
-
-typedef struct {
-    buf *v;
+    hs_buf *v;
     size_t n, cap;
 } buflist;
 
 /* One seed candidate: the scenario it came from and the bytes it gives. */
 typedef struct {
     char *path;
-    buf data;
+    hs_buf data;
 } seed_item;
 
 typedef struct {
@@ -121,14 +120,18 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 }
 
 /* A generator that runs out of memory has nothing sensible left to do. */
+static void out_of_memory(void)
+{
+    fprintf(stderr, "gen-corpus: out of memory\n");
+    exit(1);
+}
+
 static void *xrealloc(void *p, size_t n)
 {
     void *q = realloc(p, n ? n : 1);
 
-    if (!q) {
-        fprintf(stderr, "gen-corpus: out of memory\n");
-        exit(1);
-    }
+    if (!q)
+        out_of_memory();
     return q;
 }
 
@@ -139,35 +142,24 @@ static char *xstrdup(const char *s)
     return memcpy(xrealloc(NULL, n), s, n);
 }
 
-/* Appends bytes; the buffer stays NUL-terminated so names read as strings. */
-static void buf_add(buf *b, const void *data, size_t n)
+/* hs_buf's appends, with the out-of-memory policy above; the buffer stays
+ * NUL-terminated, so names read as strings. */
+static void buf_add(hs_buf *b, const void *data, size_t n)
 {
-    if (b->len + n + 1 > b->cap) {
-        b->cap = (b->len + n + 1) * 2;
-        b->p = xrealloc(b->p, b->cap);
-    }
-    if (n)
-        memcpy(b->p + b->len, data, n);
-    b->len += n;
-    b->p[b->len] = '\0';
+    if (hs_buf_append(b, data, n) < 0)
+        out_of_memory();
 }
 
-static void buf_byte(buf *b, unsigned c)
+static void buf_byte(hs_buf *b, unsigned c)
 {
     unsigned char ch = (unsigned char)c;
 
     buf_add(b, &ch, 1);
 }
 
-static void buf_str(buf *b, const char *s)
+static void buf_str(hs_buf *b, const char *s)
 {
     buf_add(b, s, strlen(s));
-}
-
-static void buf_free(buf *b)
-{
-    free(b->p);
-    memset(b, 0, sizeof(*b));
 }
 
 static void list_add(buflist *l, const void *data, size_t n)
@@ -176,20 +168,20 @@ static void list_add(buflist *l, const void *data, size_t n)
         l->cap = l->cap ? l->cap * 2 : 16;
         l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
     }
-    memset(&l->v[l->n], 0, sizeof(buf));
+    l->v[l->n] = (hs_buf)HS_BUF_INIT;
     buf_add(&l->v[l->n++], data, n);
 }
 
 static void list_free(buflist *l)
 {
     for (size_t i = 0; i < l->n; i++)
-        buf_free(&l->v[i]);
+        hs_buf_free(&l->v[i]);
     free(l->v);
     memset(l, 0, sizeof(*l));
 }
 
 /* The lines joined with '\n' (fz_app.h's separator), none after the last. */
-static void join_lines(buf *out, const buflist *lines)
+static void join_lines(hs_buf *out, const buflist *lines)
 {
     for (size_t i = 0; i < lines->n; i++) {
         if (i)
@@ -198,14 +190,14 @@ static void join_lines(buf *out, const buflist *lines)
     }
 }
 
-static void items_add(itemlist *l, const char *path, const buf *data)
+static void items_add(itemlist *l, const char *path, const hs_buf *data)
 {
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 64;
         l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
     }
     l->v[l->n].path = xstrdup(path);
-    memset(&l->v[l->n].data, 0, sizeof(buf));
+    l->v[l->n].data = (hs_buf)HS_BUF_INIT;
     buf_add(&l->v[l->n].data, data->p, data->len);
     l->n++;
 }
@@ -214,13 +206,13 @@ static void items_free(itemlist *l)
 {
     for (size_t i = 0; i < l->n; i++) {
         free(l->v[i].path);
-        buf_free(&l->v[i].data);
+        hs_buf_free(&l->v[i].data);
     }
     free(l->v);
     memset(l, 0, sizeof(*l));
 }
 
-static int read_file(const char *path, buf *out, char *err, size_t errlen)
+static int read_file(const char *path, hs_buf *out, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     char chunk[8192];
@@ -317,7 +309,7 @@ static size_t utf8_decode(const unsigned char *s, unsigned long *cp)
 
 /* \uXXXX in lower-case hex; code points past the BMP as a surrogate pair
  * (RFC 8259 section 7). */
-static void put_uescape(buf *out, unsigned long cp)
+static void put_uescape(hs_buf *out, unsigned long cp)
 {
     char tmp[16];
 
@@ -335,7 +327,7 @@ static void put_uescape(buf *out, unsigned long cp)
  * with the short forms where JSON has one; with ascii set, DEL and every
  * non-ASCII character are escaped too: the raw frame seeds were made with
  * that form and fz_app lines without it. */
-static void dump_string(buf *out, const char *s, size_t len, int ascii)
+static void dump_string(hs_buf *out, const char *s, size_t len, int ascii)
 {
     static const char shorts[] = "\"\"\\\\\bb\ff\nn\rr\tt";
     const unsigned char *p = (const unsigned char *)s;
@@ -384,7 +376,7 @@ static void shortest_digits(double x, char *digits, int *decpt)
 /* A real in its shortest round-trip form: plain notation with at least one
  * decimal ("2.0") for exponents from -4 to 15, else d.ddde+XX. The seeds
  * were first written in this form, so it stays. */
-static void dump_real(buf *out, double x)
+static void dump_real(hs_buf *out, double x)
 {
     char digits[40], tmp[16];
     int decpt, nd;
@@ -418,9 +410,9 @@ static void dump_real(buf *out, double x)
     }
 }
 
-static void dump_value(buf *out, const json_t *v, int ascii);
+static void dump_value(hs_buf *out, const json_t *v, int ascii);
 
-static void dump_container(buf *out, const json_t *v, int ascii)
+static void dump_container(hs_buf *out, const json_t *v, int ascii)
 {
     const char *key;
     json_t *elem;
@@ -451,7 +443,7 @@ static void dump_container(buf *out, const json_t *v, int ascii)
 
 /* Compact JSON ("," and ":" with no spaces), keys in file order: the
  * message a scenario sends, as one fz_app line or one frame payload. */
-static void dump_value(buf *out, const json_t *v, int ascii)
+static void dump_value(hs_buf *out, const json_t *v, int ascii)
 {
     char tmp[32];
 
@@ -475,7 +467,7 @@ static void dump_value(buf *out, const json_t *v, int ascii)
 /* ---- wire bytes ---- */
 
 /* Hex digits to bytes; whitespace anywhere is layout in scenario files. */
-static int hex_decode(const json_t *v, buf *out, char *err, size_t errlen)
+static int hex_decode(const json_t *v, hs_buf *out, char *err, size_t errlen)
 {
     const char *s = json_string_value(v);
     int hi = -1;
@@ -483,15 +475,11 @@ static int hex_decode(const json_t *v, buf *out, char *err, size_t errlen)
     if (!s)
         return fail(err, errlen, "hex field is not a string");
     for (; *s; s++) {
-        int d;
+        int d = hs_hex_digit((unsigned char)*s);
 
         if (strchr(" \t\n\r\v\f", *s))
             continue;
-        if (*s >= '0' && *s <= '9')
-            d = *s - '0';
-        else if ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'f')
-            d = (*s | 0x20) - 'a' + 10;
-        else
+        if (d < 0)
             return fail(err, errlen, "invalid hex digit");
         if (hi < 0)
             hi = d;
@@ -503,60 +491,34 @@ static int hex_decode(const json_t *v, buf *out, char *err, size_t errlen)
     return hi < 0 ? 0 : fail(err, errlen, "odd number of hex digits");
 }
 
-static void put_masked(buf *out, const unsigned char *payload, size_t len)
+/* RFC 6455 5.2 frame bytes; a masked frame takes mask_key, so that the
+ * seeds come out the same on every run. -1 for a spec hs_frame_encode
+ * refuses. */
+static int put_frame(hs_buf *out, hs_frame_spec fs)
 {
-    for (size_t i = 0; i < len; i++)
-        buf_byte(out, payload[i] ^ mask_key[i % 4]);
-}
+    unsigned char *bytes;
+    size_t n;
+    int rc;
 
-/* How one frame is to be written; declared < 0 means the payload length. */
-typedef struct {
-    long long opcode, rsv, declared;
-    int fin, masked;
-} frame_spec;
-
-/* RFC 6455 5.2 frame bytes as a client would write them (masked with
- * mask_key unless told otherwise); the declared length may lie, the payload
- * written is always the real one. */
-static int put_frame(buf *out, const frame_spec *fs, const buf *payload, char *err, size_t errlen)
-{
-    unsigned long long n = fs->declared < 0 ? payload->len : (unsigned long long)fs->declared;
-    long long b0 = (fs->fin ? 0x80 : 0) | fs->rsv << 4 | fs->opcode;
-    unsigned m = fs->masked ? 0x80 : 0;
-
-    if (b0 < 0 || b0 > 0xFF)
-        return fail(err, errlen, "frame opcode or rsv out of range");
-    buf_byte(out, (unsigned)b0);
-    if (n <= 125)
-        buf_byte(out, m | (unsigned)n);
-    else if (n <= 0xFFFF) {
-        buf_byte(out, m | 126);
-        buf_byte(out, (unsigned)(n >> 8));
-        buf_byte(out, (unsigned)(n & 0xFF));
-    } else {
-        buf_byte(out, m | 127);
-        for (int sh = 56; sh >= 0; sh -= 8)
-            buf_byte(out, (unsigned)(n >> sh & 0xFF));
-    }
-    if (!fs->masked) {
-        buf_add(out, payload->p, payload->len);
-        return 0;
-    }
-    buf_add(out, mask_key, 4);
-    put_masked(out, payload->p, payload->len);
+    memcpy(fs.key, mask_key, sizeof(fs.key));
+    rc = hs_frame_encode(&fs, &bytes, &n);
+    if (rc == HS_FRAME_NOMEM)
+        out_of_memory();
+    if (rc != HS_FRAME_OK)
+        return -1;
+    buf_add(out, bytes, n);
+    free(bytes);
     return 0;
 }
 
-/* A final, masked frame with the real length: the usual client frame. */
-static void put_plain_frame(buf *out, int opcode, const void *data, size_t len, int masked)
+/* A final frame with the real length in its shortest form: the usual one
+ * (its opcodes are constants, so hs_frame_encode never refuses it). */
+static void put_plain_frame(hs_buf *out, int opcode, const void *data, size_t len, int masked)
 {
-    frame_spec fs = { .opcode = opcode, .declared = -1, .fin = 1, .masked = masked };
-    buf payload = { 0 };
-    char err[64];
+    hs_frame_spec fs = { .fin = 1, .opcode = opcode, .masked = masked, .payload = data,
+                         .len = len, .declared_len = -1 };
 
-    buf_add(&payload, data, len);
-    put_frame(out, &fs, &payload, err, sizeof(err));
-    buf_free(&payload);
+    put_frame(out, fs);
 }
 
 /* ---- fz_app's connection slots ---- */
@@ -657,7 +619,7 @@ static void conn_close(conns *c, const json_t *name)
 
 /* A send step as one fz_app line; 0 when it has no line form (multi-line
  * text, frames, raw bytes). */
-static int send_line(const json_t *st, buf *line)
+static int send_line(const json_t *st, hs_buf *line)
 {
     const json_t *text = json_object_get(st, "text");
 
@@ -674,7 +636,7 @@ static int send_line(const json_t *st, buf *line)
 
 static void step_send(conns *c, const json_t *st, const json_t *name, int *sent)
 {
-    buf line = { 0 };
+    hs_buf line = HS_BUF_INIT;
     long long repeat;
 
     if (!conn_select(c, name) || !send_line(st, &line))
@@ -685,7 +647,7 @@ static void step_send(conns *c, const json_t *st, const json_t *name, int *sent)
         list_add(&c->lines, line.p, line.len);
     *sent = 1;
 out:
-    buf_free(&line);
+    hs_buf_free(&line);
 }
 
 /* The scenario's messages as fz_app lines, left empty when it sends none
@@ -727,7 +689,7 @@ static void message_lines(const json_t *scn, buflist *out)
 static int fault_index(const buflist *names, const json_t *name)
 {
     for (size_t i = 0; i < names->n; i++)
-        if (str_is(name, (const char *)names->v[i].p))
+        if (str_is(name, names->v[i].p))
             return (int)i;
     return -1;
 }
@@ -755,7 +717,7 @@ static int entry_byte(const json_t *f, unsigned *out, char *err, size_t errlen)
 }
 
 /* One entry for a fault spec naming a catalogued point, up to MAX_ENTRIES. */
-static int add_entry(buf *entries, const json_t *f, const buflist *names, char *err, size_t errlen)
+static int add_entry(hs_buf *entries, const json_t *f, const buflist *names, char *err, size_t errlen)
 {
     int idx = fault_index(names, json_object_get(f, "name"));
     unsigned second = 0;
@@ -773,9 +735,9 @@ static int add_entry(buf *entries, const json_t *f, const buflist *names, char *
 
 /* fault_schedule.c's header for the scenario's faults, the ones enabled
  * at run time included. */
-static int schedule(const json_t *scn, const buflist *names, buf *out, char *err, size_t errlen)
+static int schedule(const json_t *scn, const buflist *names, hs_buf *out, char *err, size_t errlen)
 {
-    buf entries = { 0 };
+    hs_buf entries = HS_BUF_INIT;
     const json_t *f;
     size_t i;
     int rc = 0;
@@ -788,11 +750,11 @@ static int schedule(const json_t *scn, const buflist *names, buf *out, char *err
             rc = add_entry(&entries, f, names, err, errlen);
     buf_byte(out, (unsigned)(entries.len / 2));
     buf_add(out, entries.p, entries.len);
-    buf_free(&entries);
+    hs_buf_free(&entries);
     return rc;
 }
 
-static int frame_payload(const json_t *f, buf *out, char *err, size_t errlen)
+static int frame_payload(const json_t *f, hs_buf *out, char *err, size_t errlen)
 {
     const json_t *text = json_object_get(f, "payload_text");
     const json_t *hex = json_object_get(f, "payload_hex");
@@ -805,42 +767,49 @@ static int frame_payload(const json_t *f, buf *out, char *err, size_t errlen)
 }
 
 /* A send step's "frame" object: every field of the RFC 6455 5.2 header may
- * be set, a null declared_len meaning the real one. */
-static int step_frame(const json_t *f, buf *out, char *err, size_t errlen)
+ * be set, a null declared_len meaning the real one. opcode and rsv are
+ * range-checked before they narrow to hs_frame_spec's ints. */
+static int step_frame(const json_t *f, hs_buf *out, char *err, size_t errlen)
 {
     const json_t *decl = json_object_get(f, "declared_len");
     const json_t *fin = json_object_get(f, "fin");
     const json_t *masked = json_object_get(f, "masked");
-    frame_spec fs;
-    buf payload = { 0 };
+    long long opcode = as_int(json_object_get(f, "opcode"), 1);
+    long long rsv = as_int(json_object_get(f, "rsv"), 0);
+    long long declared = decl && !json_is_null(decl) ? as_int(decl, 0) : -1;
+    hs_buf payload = HS_BUF_INIT;
     int rc;
 
     if (!json_is_object(f))
         return fail(err, errlen, "a send step's frame is not an object");
-    fs.opcode = as_int(json_object_get(f, "opcode"), 1);
-    fs.rsv = as_int(json_object_get(f, "rsv"), 0);
-    fs.declared = decl && !json_is_null(decl) ? as_int(decl, 0) : -1;
-    fs.fin = fin ? truthy(fin) : 1;
-    fs.masked = masked ? truthy(masked) : 1;
-    if (decl && !json_is_null(decl) && fs.declared < 0)
+    if (opcode < 0 || opcode > 15 || rsv < 0 || rsv > 7)
+        return fail(err, errlen, "frame opcode or rsv out of range");
+    if (decl && !json_is_null(decl) && declared < 0)
         return fail(err, errlen, "a frame's declared_len is negative");
     rc = frame_payload(f, &payload, err, errlen);
-    if (rc == 0)
-        rc = put_frame(out, &fs, &payload, err, errlen);
-    buf_free(&payload);
+    if (rc == 0) {
+        hs_frame_spec fs = { .fin = fin ? truthy(fin) : 1, .rsv = (int)rsv,
+                             .opcode = (int)opcode, .masked = masked ? truthy(masked) : 1,
+                             .payload = (const unsigned char *)payload.p,
+                             .len = payload.len, .declared_len = declared };
+
+        if (put_frame(out, fs) < 0)
+            rc = fail(err, errlen, "a frame hs_frame_encode cannot write");
+    }
+    hs_buf_free(&payload);
     return rc;
 }
 
 /* One send step's wire bytes, whatever its framing. JSON goes out with
  * non-ASCII escaped, as the harness's client sends it. */
-static int send_bytes(const json_t *st, buf *out, char *err, size_t errlen)
+static int send_bytes(const json_t *st, hs_buf *out, char *err, size_t errlen)
 {
     const json_t *raw = json_object_get(st, "raw_hex");
     const json_t *frame = json_object_get(st, "frame");
     const json_t *js = json_object_get(st, "json");
     const json_t *text = json_object_get(st, "text");
     const json_t *bin = json_object_get(st, "binary_hex");
-    buf payload = { 0 };
+    hs_buf payload = HS_BUF_INIT;
     int rc = 0;
 
     if (raw)
@@ -856,13 +825,13 @@ static int send_bytes(const json_t *st, buf *out, char *err, size_t errlen)
     else
         return 0;
     if (rc == 0)
-        put_plain_frame(out, js || text ? 1 : 2, payload.p, payload.len, 1);
-    buf_free(&payload);
+        put_plain_frame(out, js || text ? HS_OP_TEXT : HS_OP_BINARY, payload.p, payload.len, 1);
+    hs_buf_free(&payload);
     return rc;
 }
 
 /* The bytes a scenario's sends put on the wire. */
-static int raw_stream(const json_t *scn, buf *out, char *err, size_t errlen)
+static int raw_stream(const json_t *scn, hs_buf *out, char *err, size_t errlen)
 {
     const json_t *st;
     size_t i;
@@ -921,29 +890,29 @@ static int mkdir_p(char *path, char *err, size_t errlen)
 static int write_seed(const char *root, const char *target, const char *name,
                       const void *data, size_t len, char *err, size_t errlen)
 {
-    buf path = { 0 };
+    hs_buf path = HS_BUF_INIT;
     FILE *f;
     int rc = -1;
 
     buf_str(&path, root);
     buf_str(&path, "/fuzz/corpus/");
     buf_str(&path, target);
-    if (mkdir_p((char *)path.p, err, errlen) < 0)
+    if (mkdir_p(path.p, err, errlen) < 0)
         goto out;
     buf_str(&path, "/seed-");
     buf_str(&path, name);
-    f = fopen((char *)path.p, "wb");
+    f = fopen(path.p, "wb");
     if (!f) {
-        fail(err, errlen, "%s: %s", (char *)path.p, strerror(errno));
+        fail(err, errlen, "%s: %s", path.p, strerror(errno));
         goto out;
     }
     if (fwrite(data, 1, len, f) != len || fclose(f) != 0) {
-        fail(err, errlen, "%s: write error", (char *)path.p);
+        fail(err, errlen, "%s: write error", path.p);
         goto out;
     }
     rc = 0;
 out:
-    buf_free(&path);
+    hs_buf_free(&path);
     return rc;
 }
 
@@ -976,7 +945,7 @@ static int clear_seeds(const char *root, const char *target, char *err, size_t e
 
 static int cmp_buf(const void *a, const void *b)
 {
-    return strcmp((const char *)((const buf *)a)->p, (const char *)((const buf *)b)->p);
+    return strcmp(((const hs_buf *)a)->p, ((const hs_buf *)b)->p);
 }
 
 /* A directory's entry names, sorted byte-wise; dirs_only picks real
@@ -1012,7 +981,7 @@ static void walk_dirs(const char *top, buflist *dirs)
     list_add(dirs, top, strlen(top));
     list_dir(top, 1, &subs);
     for (size_t i = 0; i < subs.n; i++) {
-        char *p = path_join(top, (const char *)subs.v[i].p);
+        char *p = path_join(top, subs.v[i].p);
 
         walk_dirs(p, dirs);
         free(p);
@@ -1042,13 +1011,13 @@ static void scenario_files(const char *root, buflist *out)
         for (size_t i = 0; i < dirs.n; i++) {
             buflist files = { 0 };
 
-            list_dir((const char *)dirs.v[i].p, 0, &files);
+            list_dir(dirs.v[i].p, 0, &files);
             for (size_t j = 0; j < files.n; j++) {
                 char *p;
 
-                if (!is_scenario_name((const char *)files.v[j].p))
+                if (!is_scenario_name(files.v[j].p))
                     continue;
-                p = path_join((const char *)dirs.v[i].p, (const char *)files.v[j].p);
+                p = path_join(dirs.v[i].p, files.v[j].p);
                 list_add(out, p, strlen(p));
                 free(p);
             }
@@ -1065,11 +1034,11 @@ static int fault_names(const char *root, buflist *names, char *err, size_t errle
 {
     static const char tag[] = "WSF_FAULT(\"";
     char *path = path_join(root, "harness/common/faults.def");
-    buf text = { 0 };
+    hs_buf text = HS_BUF_INIT;
     const char *s;
     int rc = read_file(path, &text, err, errlen);
 
-    for (s = rc == 0 ? strstr((char *)text.p, tag) : NULL; s; s = strstr(s, tag)) {
+    for (s = rc == 0 ? strstr(text.p, tag) : NULL; s; s = strstr(s, tag)) {
         const char *name = s + sizeof(tag) - 1;
         const char *end = strchr(name, '"');
 
@@ -1079,7 +1048,7 @@ static int fault_names(const char *root, buflist *names, char *err, size_t errle
         list_add(names, name, (size_t)(end - name));
         s = end;
     }
-    buf_free(&text);
+    hs_buf_free(&text);
     free(path);
     return rc;
 }
@@ -1155,7 +1124,7 @@ static int take_scenario(const char *path, const buflist *names, itemlist per[T_
 {
     json_t *scn = json_load_file(path, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
     buflist lines = { 0 };
-    buf data = { 0 };
+    hs_buf data = HS_BUF_INIT;
     int rc = 0;
 
     if (!json_is_object(scn))
@@ -1166,20 +1135,20 @@ static int take_scenario(const char *path, const buflist *names, itemlist per[T_
     items_add(&per[T_SCENARIO], path, &data);
     message_lines(scn, &lines);
     if (lines.n) {
-        data.len = 0;
+        hs_buf_reset(&data);
         join_lines(&data, &lines);
         buf_byte(&data, '\n');
         items_add(&per[T_MESSAGE], path, &data);
     }
     if (lines.n && (truthy(json_object_get(scn, "faults")) || any_step(scn, "fault", NULL))) {
-        data.len = 0;
+        hs_buf_reset(&data);
         rc = schedule(scn, names, &data, err, errlen);
         join_lines(&data, &lines);
         if (rc == 0)
             items_add(&per[T_SCHEDULE], path, &data);
     }
     if (rc == 0 && (any_step(scn, NULL, "frame") || any_step(scn, NULL, "raw_hex"))) {
-        data.len = 0;
+        hs_buf_reset(&data);
         rc = raw_stream(scn, &data, err, errlen);
         if (rc == 0)
             items_add(&per[T_FRAMES], path, &data);
@@ -1192,7 +1161,7 @@ out:
         fail(err, errlen, "%s: %s", path, msg);
     }
     list_free(&lines);
-    buf_free(&data);
+    hs_buf_free(&data);
     json_decref(scn);
     return rc;
 }
@@ -1214,15 +1183,15 @@ static int frames_seeds(const char *root, const seed_item *it, char *err, size_t
     int rc = 0;
 
     for (size_t i = 0; rc == 0 && i < sizeof(forms) / sizeof(forms[0]); i++) {
-        buf name = { 0 }, data = { 0 };
+        hs_buf name = HS_BUF_INIT, data = HS_BUF_INIT;
 
         buf_str(&name, forms[i].prefix);
         buf_str(&name, sid);
         buf_add(&data, forms[i].head, forms[i].headlen);
         buf_add(&data, it->data.p, it->data.len);
-        rc = write_seed(root, forms[i].target, (char *)name.p, data.p, data.len, err, errlen);
-        buf_free(&name);
-        buf_free(&data);
+        rc = write_seed(root, forms[i].target, name.p, data.p, data.len, err, errlen);
+        hs_buf_free(&name);
+        hs_buf_free(&data);
     }
     free(sid);
     return rc;
@@ -1257,18 +1226,18 @@ static int bad_seeds(const char *root, char *err, size_t errlen)
 
     list_dir(dir, 0, &bad);
     for (size_t i = 0; rc == 0 && i < bad.n; i += 6) {
-        const char *fname = (const char *)bad.v[i].p;
+        const char *fname = bad.v[i].p;
         char *p = path_join(dir, fname);
         char *sid = stem(fname);
-        buf name = { 0 }, data = { 0 };
+        hs_buf name = HS_BUF_INIT, data = HS_BUF_INIT;
 
         buf_str(&name, "bad-");
         buf_str(&name, sid);
         rc = read_file(p, &data, err, errlen);
         if (rc == 0)
-            rc = write_seed(root, "scenario", (char *)name.p, data.p, data.len, err, errlen);
-        buf_free(&name);
-        buf_free(&data);
+            rc = write_seed(root, "scenario", name.p, data.p, data.len, err, errlen);
+        hs_buf_free(&name);
+        hs_buf_free(&data);
         free(sid);
         free(p);
     }
@@ -1285,7 +1254,7 @@ static int scenario_seeds(const char *root, const buflist *names, char *err, siz
 
     scenario_files(root, &files);
     for (size_t i = 0; rc == 0 && i < files.n; i++)
-        rc = take_scenario((const char *)files.v[i].p, names, per, err, errlen);
+        rc = take_scenario(files.v[i].p, names, per, err, errlen);
     for (int t = 0; rc == 0 && t < T_COUNT; t++)
         rc = picked_seeds(root, t, &per[t], err, errlen);
     if (rc == 0)
@@ -1305,7 +1274,7 @@ static void lines_of(const char *const *src, buflist *out)
 /* framed mode of frames.c: [ctl][len][len2][payload] per message, a 16-bit
  * length (ctl bit 6) past 255 bytes; @binary is one small binary frame and
  * other directives have no frame form. */
-static void framed_body(const char *const *lines, buf *out)
+static void framed_body(const char *const *lines, hs_buf *out)
 {
     for (; *lines; lines++) {
         size_t n = strlen(*lines);
@@ -1333,24 +1302,24 @@ static int hand_set_seeds(const char *root, size_t k, char *err, size_t errlen)
 {
     const char *const *ln = hand_sets[k].lines;
     buflist lines = { 0 };
-    buf name = { 0 }, data = { 0 };
+    hs_buf name = HS_BUF_INIT, data = HS_BUF_INIT;
     int rc;
 
     lines_of(ln, &lines);
     join_lines(&data, &lines);
     buf_byte(&data, '\n');
     rc = write_seed(root, "message", hand_sets[k].name, data.p, data.len, err, errlen);
-    data.len = 0;
+    hs_buf_reset(&data);
     buf_byte(&data, 0x8e);
     for (; *ln; ln++)
         if (**ln != '@')
-            put_plain_frame(&data, 1, *ln, strlen(*ln), 1);
+            put_plain_frame(&data, HS_OP_TEXT, *ln, strlen(*ln), 1);
     buf_str(&name, "client-");
     buf_str(&name, hand_sets[k].name);
     if (rc == 0)
-        rc = write_seed(root, "frame_decode", (char *)name.p, data.p, data.len, err, errlen);
-    buf_free(&name);
-    buf_free(&data);
+        rc = write_seed(root, "frame_decode", name.p, data.p, data.len, err, errlen);
+    hs_buf_free(&name);
+    hs_buf_free(&data);
     list_free(&lines);
     return rc;
 }
@@ -1359,23 +1328,23 @@ static int hand_set_seeds(const char *root, size_t k, char *err, size_t errlen)
  * 60 body bytes in 1-byte writes. */
 static int framed_seeds(const char *root, size_t k, char *err, size_t errlen)
 {
-    buf name = { 0 }, data = { 0 };
+    hs_buf name = HS_BUF_INIT, data = HS_BUF_INIT;
     int rc;
 
     buf_add(&data, "\x01\x00", 2);
     framed_body(hand_sets[k].lines, &data);
     buf_str(&name, "framed-");
     buf_str(&name, hand_sets[k].name);
-    rc = write_seed(root, "frames", (char *)name.p, data.p, data.len, err, errlen);
+    rc = write_seed(root, "frames", name.p, data.p, data.len, err, errlen);
     data.p[1] = 0x01;
-    name.len = 0;
+    hs_buf_reset(&name);
     buf_str(&name, "framed-chop1-");
     buf_str(&name, hand_sets[k].name);
     if (rc == 0)
-        rc = write_seed(root, "frames", (char *)name.p, data.p, data.len > 62 ? 62 : data.len,
+        rc = write_seed(root, "frames", name.p, data.p, data.len > 62 ? 62 : data.len,
                         err, errlen);
-    buf_free(&name);
-    buf_free(&data);
+    hs_buf_free(&name);
+    hs_buf_free(&data);
     return rc;
 }
 
@@ -1383,32 +1352,33 @@ static int framed_seeds(const char *root, size_t k, char *err, size_t errlen)
 static int schedule_seeds(const char *root, const buflist *names, char *err, size_t errlen)
 {
     buflist probe = { 0 };
-    buf tail = { 0 }, name = { 0 }, data = { 0 };
+    hs_buf tail = HS_BUF_INIT, name = HS_BUF_INIT, data = HS_BUF_INIT;
     int rc = 0;
 
     lines_of(probe_lines, &probe);
     join_lines(&tail, &probe);
     for (size_t i = 0; rc == 0 && i < names->n; i++) {
-        name.len = data.len = 0;
+        hs_buf_reset(&name);
+        hs_buf_reset(&data);
         buf_str(&name, "always-");
-        buf_str(&name, (const char *)names->v[i].p);
-        for (char *c = (char *)name.p; *c; c++)
+        buf_str(&name, names->v[i].p);
+        for (char *c = name.p; *c; c++)
             *c = *c == '/' ? '-' : *c;
         buf_byte(&data, 1);
         buf_byte(&data, (unsigned)i);
         buf_byte(&data, MODE_ALWAYS << 5);
         buf_add(&data, tail.p, tail.len);
-        rc = write_seed(root, "fault_schedule", (char *)name.p, data.p, data.len, err, errlen);
+        rc = write_seed(root, "fault_schedule", name.p, data.p, data.len, err, errlen);
     }
-    data.len = 0;
+    hs_buf_reset(&data);
     buf_byte(&data, 0);
     buf_add(&data, tail.p, tail.len);
     if (rc == 0)
         rc = write_seed(root, "fault_schedule", "none", data.p, data.len, err, errlen);
     list_free(&probe);
-    buf_free(&tail);
-    buf_free(&name);
-    buf_free(&data);
+    hs_buf_free(&tail);
+    hs_buf_free(&name);
+    hs_buf_free(&data);
     return rc;
 }
 
@@ -1422,7 +1392,7 @@ static int fixed_framed_seeds(const char *root, char *err, size_t errlen)
         "\x03\x02pi"
         "\x02\x0c\",\"id\":\"f1\"}"
         "\x05\x03\x00" "by";
-    buf big = { 0 };
+    hs_buf big = HS_BUF_INIT;
     int rc = write_seed(root, "frames", "framed-fragments", fragments, sizeof(fragments) - 1,
                         err, errlen);
 
@@ -1431,7 +1401,7 @@ static int fixed_framed_seeds(const char *root, char *err, size_t errlen)
         buf_byte(&big, 'x');
     if (rc == 0)
         rc = write_seed(root, "frames", "framed-too-big", big.p, big.len, err, errlen);
-    buf_free(&big);
+    hs_buf_free(&big);
     return rc;
 }
 
@@ -1440,26 +1410,26 @@ static int fixed_framed_seeds(const char *root, char *err, size_t errlen)
 static int fixed_decode_seeds(const char *root, char *err, size_t errlen)
 {
     static const char pong[] = "{\"type\":\"pong\",\"request_id\":\"p\"}";
-    static const unsigned char long5[] = { 0x82, 0xFF, 0, 0, 0, 0, 0, 0, 0, 5 };
-    buf data = { 0 }, xs = { 0 };
+    const hs_frame_spec long5 = { .fin = 1, .opcode = HS_OP_BINARY, .masked = 1,
+                                  .payload = (const unsigned char *)"hello", .len = 5,
+                                  .declared_len = -1, .len_form = 64 };
+    hs_buf data = HS_BUF_INIT, xs = HS_BUF_INIT;
     int rc;
 
     buf_byte(&data, 0x0a);
-    put_plain_frame(&data, 1, pong, sizeof(pong) - 1, 0);
-    put_plain_frame(&data, 8, "\x03\xe8" "bye", 5, 0);
+    put_plain_frame(&data, HS_OP_TEXT, pong, sizeof(pong) - 1, 0);
+    put_plain_frame(&data, HS_OP_CLOSE, "\x03\xe8" "bye", 5, 0);
     rc = write_seed(root, "frame_decode", "server", data.p, data.len, err, errlen);
-    data.len = 0;
+    hs_buf_reset(&data);
     for (int i = 0; i < 300; i++)
         buf_byte(&xs, 'x');
     buf_byte(&data, 0x90);
-    put_plain_frame(&data, 2, xs.p, xs.len, 1);
-    buf_add(&data, long5, sizeof(long5));
-    buf_add(&data, mask_key, 4);
-    put_masked(&data, (const unsigned char *)"hello", 5);
+    put_plain_frame(&data, HS_OP_BINARY, xs.p, xs.len, 1);
+    put_frame(&data, long5);
     if (rc == 0)
         rc = write_seed(root, "frame_decode", "long-forms", data.p, data.len, err, errlen);
-    buf_free(&data);
-    buf_free(&xs);
+    hs_buf_free(&data);
+    hs_buf_free(&xs);
     return rc;
 }
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hs_hex.h"
 #include "scenario/hs_jsonpos.h"
 
 #define FNV_OFFSET 14695981039346656037ULL
@@ -113,24 +114,13 @@ static int add_entry(hs_jsonpos *ix, uint64_t hash, hs_jpos pos)
     return HS_JPOS_OK;
 }
 
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Read the 4 hex digits of a \u escape (the "\u" already consumed). */
 static long read_u16(jp_scan *s)
 {
     long v = 0;
 
     for (int i = 0; i < 4; i++) {
-        int d = s->p < s->end ? hex_value(*s->p) : -1;
+        int d = s->p < s->end ? hs_hex_digit(*s->p) : -1;
 
         if (d < 0)
             return -1;

@@ -239,7 +239,7 @@ typedef struct hs_scenario {
     size_t nsteps;
 } hs_scenario;
 
-/* The nine seed failure ids of DESIGN.md, NULL-terminated. */
+/* The nine seed failure ids, NULL-terminated. */
 extern const char *const hs_seed_ids[];
 
 /*
