@@ -145,22 +145,35 @@ static json_t *connect_step(void)
     return json_pack("{s:s,s:s,s:s}", "step", "connect", "path", "/echo", "token", "missing");
 }
 
-static json_t *send_text(const char *text, size_t size)
+/* A step of kind (send or expect_message) with "text", and "size" when the
+ * text is repeated to that many bytes. */
+static json_t *text_step(const char *kind, const char *text, size_t size)
 {
-    json_t *s = json_pack("{s:s,s:s}", "step", "send", "text", text);
+    json_t *s = json_pack("{s:s,s:s}", "step", kind, "text", text);
 
     if (size)
         set(s, "size", json_integer((json_int_t)size));
     return s;
 }
 
-/* "text_hex" or "binary_hex" bytes, in one message. */
-static json_t *send_hex(const char *key, const unsigned char *p, size_t n)
+/* A step of kind with "text_hex" or "binary_hex" bytes, in one message. */
+static json_t *hex_step(const char *kind, const char *key, const unsigned char *p,
+                        size_t n)
 {
-    json_t *s = json_pack("{s:s}", "step", "send");
+    json_t *s = json_pack("{s:s}", "step", kind);
 
     set(s, key, hexj(p, n));
     return s;
+}
+
+static json_t *send_text(const char *text, size_t size)
+{
+    return text_step("send", text, size);
+}
+
+static json_t *send_hex(const char *key, const unsigned char *p, size_t n)
+{
+    return hex_step("send", key, p, n);
 }
 
 static json_t *frame_step(int opcode, int fin, int rsv, const unsigned char *p, size_t n)
@@ -182,19 +195,12 @@ static json_t *frame_text(int opcode, int fin, const char *text)
 
 static json_t *expect_text(const char *text, size_t size)
 {
-    json_t *s = json_pack("{s:s,s:s}", "step", "expect_message", "text", text);
-
-    if (size)
-        set(s, "size", json_integer((json_int_t)size));
-    return s;
+    return text_step("expect_message", text, size);
 }
 
 static json_t *expect_hex(const char *key, const unsigned char *p, size_t n)
 {
-    json_t *s = json_pack("{s:s}", "step", "expect_message");
-
-    set(s, key, hexj(p, n));
-    return s;
+    return hex_step("expect_message", key, p, n);
 }
 
 /*

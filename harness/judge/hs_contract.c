@@ -474,3 +474,16 @@ int hs_contract_check(const hs_record *r, json_t *reasons)
         n += clauses[k].judge(r, reasons);
     return n;
 }
+
+json_t *hs_contract_fault_counts(const json_t *health)
+{
+    json_t *out = json_object(), *f;
+    const char *name;
+
+    json_object_foreach(json_object_get(health, "faults"), name, f)
+        if (json_integer_value(json_object_get(f, "reached")) > 0)
+            json_object_set_new(out, name, json_pack("{s:O,s:O}", "reached",
+                                json_object_get(f, "reached"), "fired",
+                                json_object_get(f, "fired")));
+    return out;
+}

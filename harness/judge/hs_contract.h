@@ -74,4 +74,11 @@ int hs_contract_fired(const hs_record *r, json_t *reasons);
 /* First sanitizer report line in text, or NULL. */
 const char *hs_contract_sanitizer(const char *text, char *line, size_t len);
 
+/*
+ * The fault points a /health document says were reached, each as
+ * {"reached": N, "fired": M}: what results.json and the soak's figures
+ * record, and what clause 7 reads. A new object; empty without "faults".
+ */
+json_t *hs_contract_fault_counts(const json_t *health);
+
 #endif

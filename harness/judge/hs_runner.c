@@ -1066,20 +1066,6 @@ static json_t *transcripts(run_ctx *x)
     return t;
 }
 
-static json_t *fault_counters(const json_t *h)
-{
-    json_t *out = json_object();
-    const char *k;
-    json_t *v;
-
-    json_object_foreach(json_object_get(h, "faults"), k, v)
-        if (json_integer_value(json_object_get(v, "reached")) > 0)
-            json_object_set_new(out, k, json_pack("{s:O,s:O}", "reached",
-                                                  json_object_get(v, "reached"), "fired",
-                                                  json_object_get(v, "fired")));
-    return out;
-}
-
 /* word as one shell word: quoted when it holds anything but plain characters. */
 static void shell_word(hs_buf *b, const char *word)
 {
@@ -1181,7 +1167,7 @@ static json_t *case_json(run_ctx *x, double t0, json_t *final, const char *stder
                   "reasons", x->reasons,
                   "transcript", transcripts(x),
                   "log_excerpt", log_excerpt(stderr_text, 40),
-                  "faults", fault_counters(final),
+                  "faults", hs_contract_fault_counts(final),
                   "repro", rp ? rp : "");
     if (x->skipped)
         json_object_set_new(j, "skip_reason", json_string(x->skip_reason));

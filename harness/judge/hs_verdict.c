@@ -148,13 +148,6 @@ typedef enum obs {
     OBS_ERROR                  /* our side failed (why) */
 } obs;
 
-static int ms_until(double deadline)
-{
-    double left = deadline - hs_now_ms();
-
-    return left > 0 ? (int)left + 1 : 0;
-}
-
 /* The connection ended: remember how, as hs_client does. */
 static obs ended(hs_client *c)
 {
@@ -173,7 +166,7 @@ static obs observe(hs_client *c, double deadline, hs_ws_msg *m, char *why, size_
     if (c->close_code)
         return c->close_code == 1006 ? OBS_DROP : OBS_CLOSE;
     hs_ws_report_pongs(c->ws, 1);
-    r = hs_ws_recv_message(c->ws, ms_until(deadline), m);
+    r = hs_ws_recv_message(c->ws, hs_clock_left_ms(deadline), m);
     if (r == HS_WS_OK && m->opcode == HS_OP_CLOSE) {
         /* Whether TCP then ends promptly (RFC 6455 7.1.1) is not judged. */
         c->close_code = m->close_code;

@@ -1066,19 +1066,6 @@ static json_t *config_json(const soak *s)
                      "max_attempts", o->max_attempts);
 }
 
-static json_t *fault_counts(const json_t *health)
-{
-    json_t *out = json_object(), *f;
-    const char *name;
-
-    json_object_foreach(json_object_get(health, "faults"), name, f)
-        if (json_integer_value(json_object_get(f, "reached")) > 0)
-            json_object_set_new(out, name, json_pack("{s:O,s:O}", "reached",
-                                json_object_get(f, "reached"), "fired",
-                                json_object_get(f, "fired")));
-    return out;
-}
-
 static json_t *figures(soak *s, json_t *verdict, double wall)
 {
     json_t *rss = json_array(), *data = json_array(), *r;
@@ -1103,7 +1090,7 @@ static json_t *figures(soak *s, json_t *verdict, double wall)
                      "requests_per_s", s->active_ms > 0 ? (double)logical * 1000 / s->active_ms : 0.0,
                      "active_ms", s->active_ms, "wall_ms", wall,
                      "rss_kib", rss, "data_kib", data, "rounds", s->rounds,
-                     "faults", fault_counts(s->health), "gateway_log", s->log,
+                     "faults", hs_contract_fault_counts(s->health), "gateway_log", s->log,
                      "problems", s->problems, "violations", (json_int_t)total);
 }
 

@@ -40,15 +40,6 @@ typedef struct fctl {
     char in[PATH_MAX], out[PATH_MAX];
 } fctl;
 
-static int left_ms(const fctl *c)
-{
-    double left = c->deadline - hs_now_ms();
-
-    if (left <= 0)
-        return 0;
-    return left >= INT_MAX ? INT_MAX : (int)left + 1;
-}
-
 /* A zombie still answers kill(pid, 0): the pidfd tells the truth. */
 static int target_dead(const fctl *c)
 {
@@ -64,7 +55,7 @@ static void nap(const fctl *c, int ms)
 {
     struct pollfd p = { .fd = c->pidfd, .events = POLLIN };
 
-    poll(&p, 1, ms < left_ms(c) ? ms : left_ms(c));
+    poll(&p, 1, ms < hs_clock_left_ms(c->deadline) ? ms : hs_clock_left_ms(c->deadline));
 }
 
 /*
@@ -86,7 +77,7 @@ static int open_retrying(fctl *c, const char *path, int flags, int transient)
             errno = ESRCH;
             return -1;
         }
-        if (e != transient || left_ms(c) == 0) {
+        if (e != transient || hs_clock_left_ms(c->deadline) == 0) {
             errno = e;
             return -1;
         }
@@ -158,7 +149,7 @@ static int send_line(fctl *c, const char *prefix, const char *line, char *err, s
         }
         if (write_line(c->wfd, line, strlen(line)) == 0)
             return HS_FAULTCTL_OK;
-        if (errno != EPIPE || left_ms(c) == 0) {
+        if (errno != EPIPE || hs_clock_left_ms(c->deadline) == 0) {
             snprintf(err, errlen, "cannot write to %s: %s", c->in, strerror(errno));
             return HS_FAULTCTL_ERR;
         }
@@ -196,7 +187,7 @@ static int read_reply(fctl *c, char *reply, size_t len, char *err, size_t errlen
                                { .fd = c->pidfd, .events = POLLIN } };
         ssize_t n;
 
-        if (poll(p, 2, left_ms(c)) <= 0 && left_ms(c) == 0) {
+        if (poll(p, 2, hs_clock_left_ms(c->deadline)) <= 0 && hs_clock_left_ms(c->deadline) == 0) {
             snprintf(err, errlen, "no reply from process %d within the timeout", (int)c->pid);
             return HS_FAULTCTL_ERR;
         }

@@ -34,16 +34,6 @@ extern char **environ;
 #define TAIL_WINDOW 8192       /* bytes of stderr searched for the tail */
 #define FALLBACK_MAX_FD 4096   /* without close_range (Linux < 5.11) */
 
-/* Milliseconds left before deadline (hs_now_ms time), rounded up. */
-static int remaining_ms(double deadline)
-{
-    double left = deadline - hs_now_ms();
-
-    if (left <= 0)
-        return 0;
-    return left >= INT_MAX ? INT_MAX : (int)left + 1;
-}
-
 /* ---- argv and environment ------------------------------------------- */
 
 /* One argument with every "{port}" and "{port_file}" replaced. */
@@ -381,7 +371,7 @@ static int wait_end(hs_target *t, int timeout_ms)
     double deadline = hs_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 
     while (!ended(t)) {
-        int left = remaining_ms(deadline);
+        int left = hs_clock_left_ms(deadline);
         struct pollfd p = { .fd = t->pidfd, .events = POLLIN };
 
         if (left == 0)
@@ -618,7 +608,7 @@ static void wait_event(const hs_target *t, int ino, double deadline)
         { .fd = ino, .events = POLLIN },
         { .fd = t->pidfd, .events = POLLIN },
     };
-    int left = remaining_ms(deadline);
+    int left = hs_clock_left_ms(deadline);
 
     if (t->pidfd < 0 && left > FALLBACK_POLL_MS)
         left = FALLBACK_POLL_MS;
@@ -645,7 +635,7 @@ static int wait_port_file(hs_target *t, const char *port_file, int ino, int time
             report_early_death(t, err, errlen);
             return HS_TARGET_ERR;
         }
-        if (remaining_ms(deadline) == 0) {
+        if (hs_clock_left_ms(deadline) == 0) {
             report_timeout(t, "write its port file", timeout_ms, err, errlen);
             return HS_TARGET_ERR;
         }
@@ -673,7 +663,7 @@ static int try_connect(int port, double deadline, int *why)
     if (*why == EINPROGRESS) {
         p = (struct pollfd){ .fd = fd, .events = POLLOUT };
         *why = ETIMEDOUT;
-        if (poll(&p, 1, remaining_ms(deadline)) > 0)
+        if (poll(&p, 1, hs_clock_left_ms(deadline)) > 0)
             getsockopt(fd, SOL_SOCKET, SO_ERROR, why, &sl);
     }
     if (*why == 0)
@@ -705,11 +695,11 @@ static int wait_tcp(hs_target *t, int port, int timeout_ms, char *err, size_t er
             snprintf(err, errlen, "connect to 127.0.0.1:%d: %s", port, strerror(why));
             return HS_TARGET_ERR;
         }
-        if (wait_end(t, remaining_ms(deadline) < backoff ? remaining_ms(deadline) : backoff)) {
+        if (wait_end(t, hs_clock_left_ms(deadline) < backoff ? hs_clock_left_ms(deadline) : backoff)) {
             report_early_death(t, err, errlen);
             return HS_TARGET_ERR;
         }
-        if (remaining_ms(deadline) == 0) {
+        if (hs_clock_left_ms(deadline) == 0) {
             report_timeout(t, "accept connections", timeout_ms, err, errlen);
             return HS_TARGET_ERR;
         }

@@ -3,6 +3,7 @@
  */
 #include "util/hs_clock.h"
 
+#include <limits.h>
 #include <stdatomic.h>
 #include <time.h>
 
@@ -30,4 +31,13 @@ double hs_now_ms(void)
 void hs_clock_reset(void)
 {
     atomic_store(&hs_origin_ns, mono_ns());
+}
+
+int hs_clock_left_ms(double deadline)
+{
+    double left = deadline - hs_now_ms();
+
+    if (left <= 0)
+        return 0;
+    return left >= INT_MAX ? INT_MAX : (int)left + 1;
 }

@@ -13,4 +13,9 @@ double hs_now_ms(void);
 /* Make "now" the origin: call once when a run starts. */
 void hs_clock_reset(void);
 
+/* Whole milliseconds left before deadline (an hs_now_ms() time), rounded
+ * up so that a wait of that long reaches it; 0 once it has passed, INT_MAX
+ * at most. What poll() and every step ceiling take. */
+int hs_clock_left_ms(double deadline);
+
 #endif

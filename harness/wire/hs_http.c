@@ -51,15 +51,6 @@ typedef struct body_state {
     hs_buf decoded;         /* BODY_CHUNKED: the body so far */
 } body_state;
 
-static int left_ms(const http_conn *c)
-{
-    double left = c->deadline - hs_now_ms();
-
-    if (left <= 0)
-        return 0;
-    return left >= INT_MAX ? INT_MAX : (int)left + 1;
-}
-
 static int timed_out(const http_conn *c, const char *doing, char *err, size_t errlen)
 {
     snprintf(err, errlen, "%s %s:%d: no complete answer within %d ms (%zu bytes received)",
@@ -161,7 +152,7 @@ static int connect_one(http_conn *c, const struct addrinfo *ai)
     if (e == EINPROGRESS) {
         p = (struct pollfd){ .fd = c->fd, .events = POLLOUT };
         e = ETIMEDOUT;
-        if (poll(&p, 1, left_ms(c)) == 1)
+        if (poll(&p, 1, hs_clock_left_ms(c->deadline)) == 1)
             getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &sl);
     }
     if (e != 0) {
@@ -185,12 +176,12 @@ static int dial(http_conn *c, char *err, size_t errlen)
         snprintf(err, errlen, "cannot resolve %s: %s", c->host, gai_strerror(gai));
         return HS_HTTP_ERR;
     }
-    for (const struct addrinfo *ai = list; ai && c->fd < 0 && left_ms(c) > 0; ai = ai->ai_next)
+    for (const struct addrinfo *ai = list; ai && c->fd < 0 && hs_clock_left_ms(c->deadline) > 0; ai = ai->ai_next)
         e = connect_one(c, ai);
     freeaddrinfo(list);
     if (c->fd >= 0)
         return HS_HTTP_OK;
-    if (e == ETIMEDOUT || left_ms(c) == 0)
+    if (e == ETIMEDOUT || hs_clock_left_ms(c->deadline) == 0)
         return timed_out(c, "connect to", err, errlen);
     snprintf(err, errlen, "cannot connect to %s:%d: %s", c->host, c->port, strerror(e));
     return HS_HTTP_ERR;
@@ -202,7 +193,7 @@ static int send_all(http_conn *c, const char *p, size_t n, char *err, size_t err
         struct pollfd pf = { .fd = c->fd, .events = POLLOUT };
         ssize_t w;
 
-        if (poll(&pf, 1, left_ms(c)) != 1)
+        if (poll(&pf, 1, hs_clock_left_ms(c->deadline)) != 1)
             return timed_out(c, "send to", err, errlen);
         w = send(c->fd, p, n, MSG_NOSIGNAL);
         if (w < 0 && errno != EAGAIN && errno != EINTR) {
@@ -231,7 +222,7 @@ static int fill(http_conn *c, char *err, size_t errlen)
                  MAX_RAW);
         return HS_HTTP_ERR;
     }
-    if (poll(&p, 1, left_ms(c)) != 1)
+    if (poll(&p, 1, hs_clock_left_ms(c->deadline)) != 1)
         return timed_out(c, "read from", err, errlen);
     if (hs_buf_reserve(&c->in, READ_CHUNK) != 0) {
         snprintf(err, errlen, "out of memory reading the response");

@@ -58,16 +58,6 @@ struct hs_wsconn {
     char err[256];
 };
 
-/* Milliseconds left before deadline, never negative, clamped to int. */
-static int ms_left(double deadline)
-{
-    double left = deadline - hs_now_ms();
-
-    if (left <= 0)
-        return 0;
-    return left > 2e9 ? 2000000000 : (int)(left + 0.999);
-}
-
 static double deadline_in(int timeout_ms)
 {
     return hs_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
@@ -83,7 +73,7 @@ static int wait_fd(int fd, short events, double deadline)
         p.fd = fd;
         p.events = events;
         p.revents = 0;
-        r = poll(&p, 1, ms_left(deadline));
+        r = poll(&p, 1, hs_clock_left_ms(deadline));
         if (r >= 0 || errno != EINTR)
             return r > 0 ? 1 : r;
     }
@@ -191,6 +181,27 @@ static int tcp_connect(const hs_ws_opts *o, double deadline, char *err,
  * allows). MSG_NOSIGNAL: a peer that reset the connection gives EPIPE here
  * instead of killing the harness with SIGPIPE.
  */
+/*
+ * After a send or recv (named op) that moved no byte: 1 to try again (it
+ * was interrupted, or the socket is ready now), 0 when deadline passed
+ * first, -1 on an error (set on c).
+ */
+static int retry_when_ready(hs_wsconn *c, const char *op, short events, double deadline)
+{
+    int r;
+
+    if (errno == EINTR)
+        return 1;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        set_err(c, "%s: %s", op, strerror(errno));
+        return -1;
+    }
+    r = wait_fd(c->fd, events, deadline);
+    if (r < 0)
+        set_err(c, "poll: %s", strerror(errno));
+    return r < 0 ? -1 : r > 0;
+}
+
 static int write_all(hs_wsconn *c, const unsigned char *b, size_t n, size_t chop)
 {
     double deadline = deadline_in(c->timeout_ms);
@@ -208,17 +219,9 @@ static int write_all(hs_wsconn *c, const unsigned char *b, size_t n, size_t chop
             off += (size_t)w;
             continue;
         }
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-            set_err(c, "send: %s", strerror(errno));
+        r = w < 0 ? retry_when_ready(c, "send", POLLOUT, deadline) : 0;
+        if (r < 0)
             return HS_WS_ERR;
-        }
-        r = wait_fd(c->fd, POLLOUT, deadline);
-        if (r < 0) {
-            set_err(c, "poll: %s", strerror(errno));
-            return HS_WS_ERR;
-        }
         if (r == 0) {
             set_err(c, "send: peer not reading (%zu of %zu bytes written)", off, n);
             return HS_WS_TIMEOUT;
@@ -274,17 +277,9 @@ static int fill(hs_wsconn *c, double deadline)
         }
         if (r == 0 || errno == ECONNRESET)
             break;
-        if (errno == EINTR)
-            continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK) {
-            set_err(c, "recv: %s", strerror(errno));
+        w = retry_when_ready(c, "recv", POLLIN, deadline);
+        if (w < 0)
             return HS_WS_ERR;
-        }
-        w = wait_fd(c->fd, POLLIN, deadline);
-        if (w < 0) {
-            set_err(c, "poll: %s", strerror(errno));
-            return HS_WS_ERR;
-        }
         if (w == 0) {
             set_err(c, "timed out waiting for the peer");
             return HS_WS_TIMEOUT;
@@ -1083,7 +1078,7 @@ int hs_ws_recv_message(hs_wsconn *c, int timeout_ms, hs_ws_msg *m)
     if (c->close_returned)
         return wait_eof(c, deadline);
     for (;;) {
-        r = hs_ws_recv_frame(c, ms_left(deadline), &f);
+        r = hs_ws_recv_frame(c, hs_clock_left_ms(deadline), &f);
         if (r != HS_WS_OK)
             return r;
         r = on_frame(c, &f, m);
@@ -1106,7 +1101,7 @@ static int await_peer_close(hs_wsconn *c, double deadline)
     int r;
 
     while (!c->close_recv && !c->eof) {
-        r = hs_ws_recv_frame(c, ms_left(deadline), &f);
+        r = hs_ws_recv_frame(c, hs_clock_left_ms(deadline), &f);
         hs_frame_free(&f);
         if (r == HS_WS_TIMEOUT || r == HS_WS_ERR)
             return r;
