@@ -462,16 +462,6 @@ static int parse(int argc, char **argv, bench_opts *b)
     return 0;
 }
 
-static int write_doc(const char *path, json_t *doc)
-{
-    char err[512];
-
-    if (hs_fs_write_json(path, doc, err, sizeof(err)) == 0)
-        return 0;
-    fprintf(stderr, "bench: cannot write %s: %s\n", path, err);
-    return -1;
-}
-
 int main(int argc, char **argv)
 {
     bench_opts b;
@@ -498,7 +488,7 @@ int main(int argc, char **argv)
     json_object_set_new(doc, "format", json_string("wsfault-bench/1"));
     json_object_set_new(doc, "date", json_string(date));
     gateway_sections(&b, doc, one, file);
-    rc = write_doc(b.out, doc);
+    rc = hs_fs_save_json("bench", b.out, doc);
     if (rc == 0)
         printf("bench: %s\n", b.out);
     json_decref(doc);

@@ -141,16 +141,6 @@ static int soak_parse(int argc, char **argv, soak_cli *c)
     return 0;
 }
 
-static int write_figures(const char *path, const json_t *f)
-{
-    char err[512];
-
-    if (hs_fs_write_json(path, f, err, sizeof(err)) == 0)
-        return 0;
-    fprintf(stderr, "harness soak: cannot write %s: %s\n", path, err);
-    return -1;
-}
-
 int hs_cli_soak(int argc, char **argv)
 {
     soak_cli c;
@@ -170,7 +160,7 @@ int hs_cli_soak(int argc, char **argv)
         return 2;
     }
     hs_soak_print(f, (size_t)c.messages);
-    if (c.o.out && write_figures(c.o.out, f) == 0)
+    if (c.o.out && hs_fs_save_json("harness soak", c.o.out, f) == 0)
         printf("figures: %s\n", c.o.out);
     json_decref(f);
     return v > 0 ? 1 : 0;

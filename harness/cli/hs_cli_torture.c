@@ -115,16 +115,6 @@ static int torture_parse(int argc, char **argv, torture_cli *c)
     return 0;
 }
 
-static int write_report(const char *path, const json_t *doc)
-{
-    char err[512];
-
-    if (hs_fs_write_json(path, doc, err, sizeof(err)) == 0)
-        return 0;
-    fprintf(stderr, "harness --torture: cannot write %s: %s\n", path, err);
-    return -1;
-}
-
 /* Walk every scenario; the report and the last line count the runs. */
 static int walk_suite(const hs_suite *suite, torture_cli *c)
 {
@@ -147,7 +137,7 @@ static int walk_suite(const hs_suite *suite, torture_cli *c)
     doc = json_pack("{s:s,s:o,s:I,s:I,s:I,s:f}", "format", "wsfault-torture/1",
                     "scenarios", scenarios, "runs", runs, "failed", failed,
                     "unreached", unreached, "duration_ms", hs_now_ms() - t0);
-    if (write_report(c->out, doc) == 0)
+    if (hs_fs_save_json("harness --torture", c->out, doc) == 0)
         printf("report: %s\n", c->out);
     printf("torture: %lld runs, %lld failed, %lld did not reach their hit\n",
            (long long)runs, (long long)failed, (long long)unreached);

@@ -257,3 +257,13 @@ int hs_fs_write_json(const char *path, const json_t *doc, char *err, size_t errl
     free(text);
     return rc;
 }
+
+int hs_fs_save_json(const char *prog, const char *path, const json_t *doc)
+{
+    char err[512];
+
+    if (hs_fs_write_json(path, doc, err, sizeof(err)) == 0)
+        return 0;
+    fprintf(stderr, "%s: cannot write %s: %s\n", prog, path, err);
+    return -1;
+}

@@ -47,6 +47,10 @@ int hs_fs_mkparent(const char *path, char *err, size_t errlen);
 /* Write doc as indented JSON to path, atomically, creating its folder. */
 int hs_fs_write_json(const char *path, const json_t *doc, char *err, size_t errlen);
 
+/* hs_fs_write_json for a command: on failure prints "PROG: cannot write
+ * PATH: why" to stderr. 0 or -1. */
+int hs_fs_save_json(const char *prog, const char *path, const json_t *doc);
+
 /* Remove dir and everything below it (scratch folders: FIFOs, port files). */
 void hs_fs_remove_tree(const char *dir);
 

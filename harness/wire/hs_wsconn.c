@@ -603,6 +603,22 @@ static void handshake_err(hs_wsconn *c, int r, int timeout_ms, char *err,
         snprintf(err, errlen, "handshake: %s", c->err);
 }
 
+/* TCP connected before deadline, as a connection; NULL with err set. */
+static hs_wsconn *open_conn(const hs_ws_opts *o, double deadline, char *err, size_t errlen)
+{
+    int fd = tcp_connect(o, deadline, err, errlen);
+    hs_wsconn *c;
+
+    if (fd < 0)
+        return NULL;
+    c = conn_new(fd, o);
+    if (c == NULL) {
+        close(fd);
+        snprintf(err, errlen, "out of memory");
+    }
+    return c;
+}
+
 hs_wsconn *hs_ws_connect(const hs_ws_opts *o, hs_ws_handshake *hs, char *err,
                          size_t errlen)
 {
@@ -611,7 +627,7 @@ hs_wsconn *hs_ws_connect(const hs_ws_opts *o, hs_ws_handshake *hs, char *err,
     char keybuf[25];
     const char *key = o->key;
     hs_wsconn *c = NULL;
-    int fd, r;
+    int r;
 
     memset(hs, 0, sizeof(*hs));
     hs->headers = json_object();
@@ -621,15 +637,9 @@ hs_wsconn *hs_ws_connect(const hs_ws_opts *o, hs_ws_handshake *hs, char *err,
     }
     if (key == NULL)
         key = keybuf;
-    fd = tcp_connect(o, deadline, err, errlen);
-    if (fd < 0)
+    c = open_conn(o, deadline, err, errlen);
+    if (c == NULL)
         return NULL;
-    c = conn_new(fd, o);
-    if (c == NULL) {
-        close(fd);
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
     r = handshake(c, o, key, hs, deadline);
     if (r == HS_WS_OK)
         return c;
@@ -641,17 +651,8 @@ hs_wsconn *hs_ws_connect(const hs_ws_opts *o, hs_ws_handshake *hs, char *err,
 hs_wsconn *hs_ws_open_tcp(const hs_ws_opts *o, char *err, size_t errlen)
 {
     int timeout = o->timeout_ms > 0 ? o->timeout_ms : HS_WS_DEFAULT_TIMEOUT;
-    int fd = tcp_connect(o, deadline_in(timeout), err, errlen);
-    hs_wsconn *c;
 
-    if (fd < 0)
-        return NULL;
-    c = conn_new(fd, o);
-    if (c == NULL) {
-        close(fd);
-        snprintf(err, errlen, "out of memory");
-    }
-    return c;
+    return open_conn(o, deadline_in(timeout), err, errlen);
 }
 
 void hs_ws_handshake_free(hs_ws_handshake *hs)
