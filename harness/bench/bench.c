@@ -56,6 +56,7 @@ typedef struct bench_opts {
     int reps;                   /* repetitions of each measurement */
     int quick;                  /* smaller loads, for a smoke run */
     char work[PATH_MAX];
+    hs_profile *profile;        /* the reference gateway's dialect */
 } bench_opts;
 
 /* The scenario whose cost is measured: what most scenarios do. */
@@ -129,6 +130,7 @@ static double scenario_once(const bench_opts *b, const hs_scenario *s)
     int ok;
 
     ro.gateway = b->gateway;
+    ro.profile = b->profile;
     ro.workdir = b->work;
     ro.argv0 = "build/harness";
     ro.seed = 1;
@@ -214,6 +216,9 @@ static double hits_per_request(const json_t *f)
     return n > 0 ? hits / n : 0.0;
 }
 
+/* The reference gateway's dialect, loaded once by main for every load. */
+static const hs_profile *bench_profile;
+
 /* One soak without faults; the figures that matter, or NULL. */
 static json_t *load(const char *gateway, int clients, int requests, int rounds, int window,
                     int ping)
@@ -224,6 +229,7 @@ static json_t *load(const char *gateway, int clients, int requests, int rounds, 
     int v;
 
     hs_soak_defaults(&o);
+    o.profile = bench_profile;
     o.gateway = gateway;
     o.clients = clients;
     o.requests = requests;
@@ -474,6 +480,11 @@ int main(int argc, char **argv)
     memset(&b, 0, sizeof(b));
     if (parse(argc, argv, &b) != 0)
         return 2;
+    if (hs_profile_load(HS_PROFILE_DEFAULT, &b.profile, err, sizeof(err)) != 0) {
+        fprintf(stderr, "bench: %s\n", err);
+        return 2;
+    }
+    bench_profile = b.profile;
     snprintf(b.work, sizeof(b.work), "%s/wsfault-bench-XXXXXX",
              getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (!mkdtemp(b.work) || hs_scenario_parse("bench-one", one_scenario, strlen(one_scenario),
@@ -494,6 +505,7 @@ int main(int argc, char **argv)
     json_decref(doc);
     hs_scenario_free(one);
     hs_scenario_free(file);
+    hs_profile_free(b.profile);
     rmdir(b.work);
     return rc == 0 ? 0 : 1;
 }

@@ -29,4 +29,10 @@ int hs_cli_soak(int argc, char **argv);
  */
 int hs_cli_torture(int argc, char **argv);
 
+/*
+ * Load the profile at path (NULL: HS_PROFILE_DEFAULT) for command prog;
+ * on failure print "PROG: the message" and return NULL.
+ */
+struct hs_profile *hs_cli_profile(const char *prog, const char *path);
+
 #endif

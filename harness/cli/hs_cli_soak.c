@@ -149,12 +149,14 @@ int hs_cli_soak(int argc, char **argv)
     int v;
 
     memset(&c, 0, sizeof(c));
-    if (soak_parse(argc, argv, &c) != 0) {
+    if (soak_parse(argc, argv, &c) != 0 ||
+        !(c.o.profile = hs_cli_profile("harness soak", NULL))) {
         free(c.faults);
         return 2;
     }
     v = hs_soak_run(&c.o, &f, err, sizeof(err));
     free(c.faults);
+    hs_profile_free((hs_profile *)c.o.profile);
     if (v < 0) {
         fprintf(stderr, "harness soak: %s\n", err);
         return 2;

@@ -169,8 +169,10 @@ int hs_cli_torture(int argc, char **argv)
         return 2;
     }
     c.o.run.workdir = work;
+    c.o.run.profile = hs_cli_profile("harness --torture", NULL);
     hs_proc_install_handlers();
-    rc = walk_suite(&suite, &c);
+    rc = c.o.run.profile ? walk_suite(&suite, &c) : 2;
+    hs_profile_free((hs_profile *)c.o.run.profile);
     hs_fs_remove_tree(work);
     hs_suite_free(&suite);
     return rc;

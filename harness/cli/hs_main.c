@@ -40,6 +40,7 @@ static const char usage[] =
 "or a bad scenario file.\n"
 "\n"
 "Target (default: a fresh build/gateway per scenario):\n"
+"  --profile FILE        the target's dialect (default " HS_PROFILE_DEFAULT ")\n"
 "  --gateway PATH        reference gateway binary (default build/gateway)\n"
 "  --target-cmd 'CMD'    start this instead; {port_file} or {port} are\n"
 "                        substituted; GATEWAY_JWT_SECRET is in its environment\n"
@@ -90,6 +91,7 @@ typedef struct hs_cli {
     const char *known_path;
     const char *history;       /* --history, or NULL for reports/history.jsonl */
     const char *baseline;      /* --baseline results.json, or NULL: the previous run */
+    const char *profile_path;  /* --profile, or NULL for the reference's */
     int list;
     int strict;                /* --strict */
     const char **paths;
@@ -99,7 +101,7 @@ typedef struct hs_cli {
 
 enum { O_GATEWAY = 256, O_TARGET_CMD, O_URL, O_SECRET, O_FIU, O_PID, O_SHARD,
        O_FILTER, O_TAG, O_REPEAT, O_SEED, O_KNOWN, O_LIST, O_OUT, O_HELP, O_STEP_TIMEOUT, O_PRELOAD, O_HISTORY, O_BASELINE,
-       O_STRICT, O_MAX_FAILURES, O_UNRESPONSIVE };
+       O_STRICT, O_MAX_FAILURES, O_UNRESPONSIVE, O_PROFILE };
 
 static const struct option longopts[] = {
     { "gateway", required_argument, NULL, O_GATEWAY },
@@ -122,6 +124,7 @@ static const struct option longopts[] = {
     { "list", no_argument, NULL, O_LIST },
     { "strict", no_argument, NULL, O_STRICT },
     { "max-failures", required_argument, NULL, O_MAX_FAILURES },
+    { "profile", required_argument, NULL, O_PROFILE },
     { "unresponsive-after", required_argument, NULL, O_UNRESPONSIVE },
     { "verbose", no_argument, NULL, 'v' },
     { "out", required_argument, NULL, O_OUT },
@@ -178,6 +181,7 @@ static int apply(hs_cli *c, int opt, const char *arg)
         if (hs_args_long("harness", "--unresponsive-after", arg, 0, INT_MAX, &n)) return -1;
         c->suite.silent_limit = (int)n; return 0;
     case O_PRELOAD: c->suite.run.preload_first = arg; return 0;
+    case O_PROFILE: c->profile_path = arg; return 0;
     case O_HISTORY: c->history = arg; return 0;
     case O_BASELINE: c->baseline = arg; return 0;
     case O_KNOWN: c->known_path = arg; return 0;
@@ -362,6 +366,8 @@ static json_t *run_info(const hs_cli *c, const char *id, int argc, char **argv,
                   "versions", "libwebsockets", "4.1.6", "jansson", JANSSON_VERSION,
                   "libfiu", "1.1", "build_flags", "-O2 -g -DFIU_ENABLE=1");
     json_object_set_new(j, "target_kind", json_string(c->suite.target_name));
+    json_object_set_new(j, "profile", json_pack("{s:s,s:s}", "name", c->suite.run.profile->name,
+                                                "file", c->suite.run.profile->file));
     json_object_set_new(j, "selection", selection(c, shard));
     hs_buf_free(&cmd);
     free(commit);
@@ -527,14 +533,52 @@ static int make_workdir(hs_cli *c, char *buf, size_t len)
     return 0;
 }
 
+/* A loaded, selected suite: run it and write every output. */
+static int run(hs_cli *c, hs_suite *s, int argc, char **argv)
+{
+    char err[1024], work[PATH_MAX], id[64], dir[PATH_MAX], logs[PATH_MAX + 8];
+    json_t *cases, *known = hs_known_load(c->known_path, err, sizeof(err));
+    double t0;
+    int rc;
+
+    if (!known) {
+        fprintf(stderr, "harness: %s\n", err);
+        return EXIT_USAGE;
+    }
+    c->suite.known = known;
+    if (make_workdir(c, work, sizeof(work)) != 0) {
+        json_decref(known);
+        return EXIT_USAGE;
+    }
+    hs_proc_install_handlers();
+    c->suite.progress = isatty(STDERR_FILENO);
+    run_id(id, sizeof(id));
+    if (out_dir(c, id, dir, sizeof(dir), err, sizeof(err)) != 0 ||
+        snprintf(logs, sizeof(logs), "%s/logs", dir) < 0 ||
+        hs_fs_mkdirs(logs, err, sizeof(err)) != 0) {
+        fprintf(stderr, "harness: %s\n", err);
+        hs_fs_remove_tree(work);
+        json_decref(known);
+        return EXIT_USAGE;
+    }
+    c->suite.run.logdir = logs;
+    hs_clock_reset();
+    t0 = hs_now_ms();
+    cases = hs_suite_run(s, &c->suite);
+    rc = write_outputs(c, cases, argc, argv, hs_now_ms() - t0, id, dir);
+    hs_fs_remove_tree(work);
+    json_decref(cases);
+    json_decref(known);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     hs_cli c;
     hs_suite s;
-    char err[1024], work[PATH_MAX], id[64], dir[PATH_MAX], logs[PATH_MAX + 8];
-    json_t *cases, *known;
-    double t0;
-    int rc;
+    hs_profile *profile = NULL;
+    char err[1024];
+    int rc = EXIT_USAGE;
 
     memset(&c, 0, sizeof(c));
     if (argc > 1 && strcmp(argv[1], "report") == 0)
@@ -543,44 +587,19 @@ int main(int argc, char **argv)
         return hs_cli_soak(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "--torture") == 0)
         return hs_cli_torture(argc - 1, argv + 1);
-    if (parse_cli(argc, argv, &c) != 0)
+    if (parse_cli(argc, argv, &c) != 0 ||
+        !(profile = hs_cli_profile("harness", c.profile_path)))
         return EXIT_USAGE;
-    if (hs_suite_load(c.paths, c.npaths, &s, err, sizeof(err)) != HS_SUITE_OK) {
-        fprintf(stderr, "harness: %s\n", err);
-        return EXIT_USAGE;
-    }
-    hs_suite_select(&s, &c.suite);
-    if (c.list) {
-        list_cases(&s);
+    c.suite.run.profile = profile;
+    if (hs_suite_load(c.paths, c.npaths, &s, err, sizeof(err)) == HS_SUITE_OK) {
+        hs_suite_select(&s, &c.suite);
+        if (c.list)
+            list_cases(&s);
+        rc = c.list ? EXIT_PASS : run(&c, &s, argc, argv);
         hs_suite_free(&s);
-        return EXIT_PASS;
-    }
-    known = hs_known_load(c.known_path, err, sizeof(err));
-    if (!known) {
+    } else {
         fprintf(stderr, "harness: %s\n", err);
-        return EXIT_USAGE;
     }
-    c.suite.known = known;
-    if (make_workdir(&c, work, sizeof(work)) != 0)
-        return EXIT_USAGE;
-    hs_proc_install_handlers();
-    c.suite.progress = isatty(STDERR_FILENO);
-    run_id(id, sizeof(id));
-    if (out_dir(&c, id, dir, sizeof(dir), err, sizeof(err)) != 0 ||
-        snprintf(logs, sizeof(logs), "%s/logs", dir) < 0 ||
-        hs_fs_mkdirs(logs, err, sizeof(err)) != 0) {
-        fprintf(stderr, "harness: %s\n", err);
-        hs_fs_remove_tree(work);
-        return EXIT_USAGE;
-    }
-    c.suite.run.logdir = logs;
-    hs_clock_reset();
-    t0 = hs_now_ms();
-    cases = hs_suite_run(&s, &c.suite);
-    rc = write_outputs(&c, cases, argc, argv, hs_now_ms() - t0, id, dir);
-    hs_fs_remove_tree(work);
-    json_decref(cases);
-    json_decref(known);
-    hs_suite_free(&s);
+    hs_profile_free(profile);
     return rc;
 }

@@ -6,17 +6,19 @@
 #include <string.h>
 
 #include "judge/hs_client.h"
+#include "judge/hs_dialect.h"
 #include "scenario/hs_match.h"
 #include "wire/hs_transcript.h"
 #include "util/hs_clock.h"
 
-hs_client *hs_client_new(const char *name)
+hs_client *hs_client_new(const char *name, const hs_profile *profile)
 {
     hs_client *c = calloc(1, sizeof(*c));
 
     if (!c)
         return NULL;
     c->name = strdup(name);
+    c->profile = profile;
     c->transcript = hs_transcript_new();
     return c;
 }
@@ -53,7 +55,7 @@ static char *id_text(const json_t *id)
 
 void hs_client_sent(hs_client *c, const json_t *msg)
 {
-    char *id = c->app ? id_text(json_object_get(msg, "id")) : NULL;
+    char *id = c->app ? id_text(hs_dialect_sent_id(c->profile, msg)) : NULL;
     hs_request *r;
 
     if (!id)
@@ -85,30 +87,28 @@ hs_request *hs_client_request(hs_client *c, const char *id)
     return NULL;
 }
 
-static int is_terminal(const char *type)
-{
-    return strcmp(type, "agent_completed") == 0 || strcmp(type, "error") == 0 ||
-           strcmp(type, "pong") == 0;
-}
-
 /* Attach an answer to its request, and note degraded frames and notices. */
 static void account(hs_client *c, json_t *j)
 {
-    const char *type = json_string_value(json_object_get(j, "type"));
-    char *id = id_text(json_object_get(j, "request_id"));
+    const char *label = hs_dialect_answer(c->profile, j);
+    char *id = id_text(hs_dialect_answer_id(c->profile, j));
     hs_request *r = id ? hs_client_request(c, id) : NULL;
 
     free(id);
-    if (!type)
+    /* An answer of no kind the dialect knows is kept under its own name,
+     * so clause 3 sees what the request got instead. */
+    if (!label)
+        label = json_string_value(hs_match_path(j, c->profile->answers.event));
+    if (!label)
         return;
-    if (strcmp(type, "system_notice") == 0)
+    if (strcmp(label, HS_ANSWER_NOTICE) == 0)
         c->notices++;
-    else if (json_is_true(json_object_get(j, "degraded")) && c->notices == 0)
+    else if (hs_dialect_degraded(c->profile, j) && c->notices == 0)
         c->degraded_before_notice = 1;
     if (!r)
         return;
-    json_array_append_new(r->events, json_string(type));
-    if (is_terminal(type))
+    json_array_append_new(r->events, json_string(label));
+    if (hs_dialect_terminal(c->profile, label))
         r->terminal = 1;
 }
 

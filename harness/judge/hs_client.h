@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <jansson.h>
 
+#include "scenario/hs_profile.h"
 #include "wire/hs_wsconn.h"
 
 #define HS_CLIENT_OK 0
@@ -29,15 +30,17 @@ typedef struct hs_inmsg {
 /* A request we sent (a JSON message with an "id"), and its answer. */
 typedef struct hs_request {
     char *id;                  /* the id as compact JSON text */
-    json_t *events;            /* array of the answer types, in order */
-    int terminal;              /* agent_completed, error or pong arrived */
+    json_t *events;            /* the answers' labels (hs_dialect), in order */
+    int terminal;              /* the last event, an error or a pong arrived */
     int exempt;                /* the connection's close was expected */
     double sent_ms;
 } hs_request;
 
 typedef struct hs_client {
     char *name;
-    int app;                   /* speaks the gateway protocol (path /ws...) */
+    const hs_profile *profile; /* the target's dialect */
+    int app;                   /* speaks the gateway protocol (the profile's
+                                  application path) */
     int step;                  /* the connect step that opened it */
     int line;
     hs_wsconn *ws;
@@ -51,11 +54,12 @@ typedef struct hs_client {
     int closed_by_us;          /* we started the close handshake */
     int close_expected;        /* an expect_close step covered it */
     int abnormal_ok;           /* expect_close abnormal */
-    int notices;               /* system_notice frames received */
+    int notices;               /* degraded notices received */
     int degraded_before_notice;/* a degraded frame came before any notice */
 } hs_client;
 
-hs_client *hs_client_new(const char *name);
+/* A connection named name, reading answers in profile's dialect. */
+hs_client *hs_client_new(const char *name, const hs_profile *profile);
 void hs_client_free(hs_client *c);
 
 /* Record a sent JSON message: an "id" makes it a request to be answered. */

@@ -9,6 +9,8 @@
 #include <sys/wait.h>
 
 #include "judge/hs_contract.h"
+#include "judge/hs_dialect.h"
+#include "scenario/hs_match.h"
 #include "util/hs_escape.h"
 
 void hs_reason(json_t *reasons, int clause, int step, int line, const char *fmt, ...)
@@ -100,20 +102,19 @@ int hs_contract_close(const hs_record *r, json_t *reasons)
     return n;
 }
 
-/* The answer to one request must be exactly one of the allowed shapes. */
-static int answer_shape_ok(const json_t *events)
+/* The answer to one request must be exactly one of the allowed shapes:
+ * the agent events of the dialect in order, or one error, or one pong. */
+static int answer_shape_ok(const hs_profile *p, const json_t *events)
 {
-    static const char *const five[] = { "agent_started", "agent_thinking",
-        "tool_executing", "tool_completed", "agent_completed" };
-    size_t n = json_array_size(events);
+    size_t n = json_array_size(events), want = hs_profile_nevents(p);
     const char *first = json_string_value(json_array_get(events, 0));
 
-    if (n == 1 && (strcmp(first, "error") == 0 || strcmp(first, "pong") == 0))
+    if (n == 1 && (strcmp(first, HS_ANSWER_ERROR) == 0 || strcmp(first, HS_ANSWER_PONG) == 0))
         return 1;
-    if (n != 5)
+    if (n != want)
         return 0;
-    for (size_t i = 0; i < 5; i++)
-        if (strcmp(json_string_value(json_array_get(events, i)), five[i]) != 0)
+    for (size_t i = 0; i < want; i++)
+        if (strcmp(json_string_value(json_array_get(events, i)), hs_dialect_event(p, i)) != 0)
             return 0;
     return 1;
 }
@@ -130,12 +131,12 @@ static int check_request(const hs_client *c, const hs_request *q, json_t *reason
                json_array_size(q->events));
         return 1;
     }
-    if (answer_shape_ok(q->events))
+    if (answer_shape_ok(c->profile, q->events))
         return 0;
     seen = json_dumps(q->events, JSON_COMPACT);
-    breach(reasons, 3, c->step, c->line, "request %s on %s: answer is not the 5 "
+    breach(reasons, 3, c->step, c->line, "request %s on %s: answer is not the %zu "
            "events in order nor one error: %.300s", q->id, c->name,
-           seen ? seen : "?");
+           hs_profile_nevents(c->profile), seen ? seen : "?");
     free(seen);
     return 1;
 }
@@ -160,24 +161,6 @@ int hs_contract_answers(const hs_record *r, json_t *reasons)
     return n;
 }
 
-/* Does /health name a failure: a dependency failed, or status degraded? */
-static int health_names_failure(const json_t *h)
-{
-    const char *k;
-    json_t *d;
-
-    if (json_is_string(json_object_get(h, "status")) &&
-        strcmp(json_string_value(json_object_get(h, "status")), "degraded") == 0)
-        return 1;
-    json_object_foreach(json_object_get(h, "dependencies"), k, d) {
-        json_t *st = json_object_get(d, "state");
-        if ((json_is_string(st) && strcmp(json_string_value(st), "failed") == 0) ||
-            json_integer_value(json_object_get(d, "failures")) > 0)
-            return 1;
-    }
-    return 0;
-}
-
 int hs_contract_visible(const hs_record *r, json_t *reasons)
 {
     int n = 0, degraded = 0;
@@ -188,13 +171,13 @@ int hs_contract_visible(const hs_record *r, json_t *reasons)
         degraded |= c->notices > 0 || c->degraded_before_notice;
         if (c->degraded_before_notice) {
             breach(reasons, 4, c->step, c->line, "%s got degraded answers before any "
-                   "system_notice", c->name);
+                   "degraded notice", c->name);
             n++;
         }
     }
     if (degraded && r->has_health && r->health_final &&
-        !health_names_failure(r->health_final)) {
-        breach(reasons, 4, -1, 0, "the session was degraded but /health names no "
+        !hs_dialect_names_failure(r->profile, r->health_final)) {
+        breach(reasons, 4, -1, 0, "the session was degraded but its health names no "
                "failed dependency");
         n++;
     }
@@ -233,12 +216,13 @@ static int counts_back(const hs_record *r, json_t *reasons)
     const json_t *h = r->health_settled;
     json_int_t conns, handlers, base;
 
-    if (!r->has_health || !h || !json_object_get(h, "handlers"))
+    if (!r->has_health || !h || hs_dialect_count(h, r->profile->health.handlers) < 0)
         return 0;
-    conns = json_integer_value(json_object_get(h, "connections"));
-    handlers = json_integer_value(json_object_get(h, "handlers"));
-    base = json_integer_value(json_object_get(h, "handlers_baseline"));
-    if (conns == 0 && handlers == base)
+    conns = hs_dialect_count(h, r->profile->health.connections);
+    handlers = hs_dialect_count(h, r->profile->health.handlers);
+    base = r->profile->health.handlers_baseline
+         ? hs_dialect_count(h, r->profile->health.handlers_baseline) : 0;
+    if (hs_dialect_settled(r->profile, h))
         return 0;
     breach(reasons, 5, -1, 0, "counts did not return to baseline after every client "
            "left: %lld connections, %lld handlers (baseline %lld)",
@@ -286,22 +270,24 @@ static const char *log_line_problem(const json_t *j)
 /* ---- each connection's lifecycle in the logs (seed enum-log) ---------------- */
 
 /*
- * The reference gateway logs {"event": "conn_state", "conn": N, "state": S}
- * at every step of a connection's life: accepted, authenticated, ready or
- * degraded, closing, closed. Seed enum-log is about exactly these lines: a
- * state the logger could not write once killed the connection. Each
- * connection's states are collected in order, then judged whole.
+ * A gateway whose profile names its lifecycle lines (the reference's:
+ * {"event": "conn_state", "conn": N, "state": S}) logs every step of a
+ * connection's life: accepted, authenticated, ready or degraded, closing,
+ * closed. Seed enum-log is about exactly these lines: a state the logger
+ * could not write once killed the connection. Each connection's states are
+ * collected in order, then judged whole.
  */
-static void lifecycle_add(json_t *conns, const json_t *line)
+static void lifecycle_add(const hs_profile *p, json_t *conns, const json_t *line)
 {
-    const json_t *conn = json_object_get(line, "conn");
-    const json_t *st = json_object_get(line, "state");
-    char key[32];
+    char why[8], key[32];
+    const json_t *conn, *st;
     json_t *seq;
 
-    if (!json_is_string(json_object_get(line, "event")) ||
-        strcmp(json_string_value(json_object_get(line, "event")), "conn_state") != 0 ||
-        !json_is_integer(conn))
+    if (!p->lifecycle || !hs_match(p->lifecycle, line, why, sizeof(why)))
+        return;
+    conn = hs_match_path(line, p->lifecycle_conn);
+    st = hs_match_path(line, p->lifecycle_state);
+    if (!json_is_integer(conn))
         return;
     snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(conn));
     seq = json_object_get(conns, key);
@@ -399,6 +385,11 @@ int hs_contract_logs(const hs_record *r, json_t *reasons)
     /* A sanitizer report is judged by clause 5; its lines are not logs. */
     if (!p || hs_contract_sanitizer(p, first, sizeof(first)))
         return 0;
+    if (!r->profile->logs_json) {
+        hs_contract_unverified(r, 6, "the profile says this target's stderr is not JSON "
+                               "lines");
+        return 0;
+    }
     conns = json_object();
     while (*p) {
         size_t len = strcspn(p, "\n");
@@ -409,12 +400,14 @@ int hs_contract_logs(const hs_record *r, json_t *reasons)
         if (why && bad++ == 0)
             snprintf(first, sizeof(first), "log line %d %s: %.160s", lineno, why, p);
         else if (j)
-            lifecycle_add(conns, j);
+            lifecycle_add(r->profile, conns, j);
         json_decref(j);
         p += len + (p[len] == '\n');
     }
     if (bad)
         breach(reasons, 6, -1, 0, "%s (%d bad line%s)", first, bad, bad == 1 ? "" : "s");
+    if (!r->profile->lifecycle)
+        hs_contract_unverified(r, 6, "the profile names no connection-state log lines");
     bad = bad ? 1 : lifecycle_check(r, conns, reasons);
     json_decref(conns);
     return bad;
@@ -422,11 +415,18 @@ int hs_contract_logs(const hs_record *r, json_t *reasons)
 
 int hs_contract_fired(const hs_record *r, json_t *reasons)
 {
-    json_t *counters = r->health_final ? json_object_get(r->health_final, "faults") : NULL;
+    json_t *counters = r->health_final ? hs_dialect_faults(r->profile, r->health_final)
+                                       : NULL;
     json_t *f;
     size_t i;
     int n = 0;
 
+    if (r->profile->hits == HS_HITS_NONE) {
+        if (json_array_size(r->faults_enabled))
+            hs_contract_unverified(r, 7, "nothing counts this target's fault hits (its "
+                                   "profile says \"fault_hits\": \"none\")");
+        return 0;
+    }
     json_array_foreach(r->faults_enabled, i, f) {
         const char *name = json_string_value(json_object_get(f, "name"));
         json_t *c = json_object_get(counters, name);
@@ -475,15 +475,22 @@ int hs_contract_check(const hs_record *r, json_t *reasons)
     return n;
 }
 
-json_t *hs_contract_fault_counts(const json_t *health)
+json_t *hs_contract_fault_counts(const hs_profile *p, const json_t *health)
 {
     json_t *out = json_object(), *f;
     const char *name;
 
-    json_object_foreach(json_object_get(health, "faults"), name, f)
+    json_object_foreach(health ? hs_dialect_faults(p, health) : NULL, name, f)
         if (json_integer_value(json_object_get(f, "reached")) > 0)
             json_object_set_new(out, name, json_pack("{s:O,s:O}", "reached",
                                 json_object_get(f, "reached"), "fired",
                                 json_object_get(f, "fired")));
     return out;
+}
+
+void hs_contract_unverified(const hs_record *r, int clause, const char *why)
+{
+    if (r->unverified)
+        json_array_append_new(r->unverified, json_pack("{s:i,s:s}", "clause", clause,
+                                                       "why", why));
 }

@@ -15,11 +15,15 @@
 #include <jansson.h>
 
 #include "judge/hs_client.h"
+#include "scenario/hs_profile.h"
 #include "scenario/hs_scenario.h"
 
 /* What a scenario run left behind for the judge. */
 typedef struct hs_record {
     const hs_scenario *scn;
+    const hs_profile *profile;  /* the target's dialect */
+    json_t *unverified;         /* clauses the target cannot show: the judges add
+                                   {"clause", "why"}; NULL: not recorded */
     hs_client **clients;        /* every connection opened, closed or not */
     size_t nclients;
     int transport_faults;       /* POSIX faults were injected */
@@ -75,10 +79,19 @@ int hs_contract_fired(const hs_record *r, json_t *reasons);
 const char *hs_contract_sanitizer(const char *text, char *line, size_t len);
 
 /*
- * The fault points a /health document says were reached, each as
+ * The fault points a health document says were reached, each as
  * {"reached": N, "fired": M}: what results.json and the soak's figures
- * record, and what clause 7 reads. A new object; empty without "faults".
+ * record, and what clause 7 reads. A new object; empty when the profile's
+ * health has no fault counters.
  */
-json_t *hs_contract_fault_counts(const json_t *health);
+json_t *hs_contract_fault_counts(const hs_profile *p, const json_t *health);
+
+/*
+ * Record that clause could not be judged on this target and why (it has no
+ * health endpoint, its stderr is not JSON lines, nothing counts its fault
+ * hits): results.json lists these under the case's "unverified", and the
+ * clause is not counted as kept.
+ */
+void hs_contract_unverified(const hs_record *r, int clause, const char *why);
 
 #endif

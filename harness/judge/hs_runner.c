@@ -19,6 +19,7 @@
 #include "util/hs_buf.h"
 #include "judge/hs_client.h"
 #include "judge/hs_contract.h"
+#include "judge/hs_dialect.h"
 #include "target/hs_faultctl.h"
 #include "util/hs_fsutil.h"
 #include "wire/hs_http.h"
@@ -62,6 +63,7 @@ typedef struct run_ctx {
     int skipped;
     char skip_reason[512];
     int start_failed;           /* the target did not start */
+    json_t *unverified;         /* clauses this target cannot show, and why */
     int waited_out;             /* a step failed at its full ceiling */
     hs_verdict verdict;         /* conformance cases: behavior and close */
 } run_ctx;
@@ -113,7 +115,8 @@ static json_t *health(run_ctx *x, int timeout_ms)
     hs_http_resp r;
     json_t *j = NULL;
 
-    if (!x->has_health || http_get(x, "/health", timeout_ms, &r) != 0)
+    if (!x->has_health ||
+        http_get(x, hs_dialect_health_path(x->o->profile), timeout_ms, &r) != 0)
         return NULL;
     if (r.status == 200 && json_is_object(r.json))
         j = json_incref(r.json);
@@ -143,18 +146,15 @@ static json_t *health_until(run_ctx *x, int (*pred)(const json_t *, const void *
     }
 }
 
+/* arg: the profile. */
 static int is_ready(const json_t *h, const void *arg)
 {
-    const char *st = json_string_value(json_object_get(h, "status"));
-
-    return st && strcmp(st, "starting") != 0;
+    return hs_dialect_ready(arg, h);
 }
 
 static int counts_settled(const json_t *h, const void *arg)
 {
-    return json_integer_value(json_object_get(h, "connections")) == 0 &&
-           json_integer_value(json_object_get(h, "handlers")) ==
-           json_integer_value(json_object_get(h, "handlers_baseline"));
+    return hs_dialect_settled(arg, h);
 }
 
 static int matches(const json_t *h, const void *m)
@@ -380,22 +380,48 @@ static int refusal_allowed(const hs_step *st)
     return st->outcomes[HS_OUT_REFUSED] >= 0 && st->outcomes[HS_OUT_REFUSED] != HS_TIER_FAILED;
 }
 
-/* Path with ?token= or an Authorization header, as the step asks. */
+/* Where the step puts its token: where the profile says, unless the step
+ * names another place ("header" or "query", a target's second way). */
+static hs_token_in token_place(const run_ctx *x, const hs_step *st)
+{
+    if (!st->token_in)
+        return x->o->profile->token.in;
+    return strcmp(st->token_in, "query") == 0 ? HS_TOKEN_QUERY : HS_TOKEN_HEADER;
+}
+
+/* The profile's parameter or header name and prefix for place, or the
+ * common ones ("token", "Authorization: Bearer") for a step's other place. */
+static void token_words(const hs_profile *p, hs_token_in place, const char **name,
+                        const char **prefix)
+{
+    int own = p->token.in == place;
+
+    *name = own ? p->token.name : place == HS_TOKEN_QUERY ? "token" : "Authorization";
+    *prefix = own ? p->token.prefix : place == HS_TOKEN_QUERY ? "" : "Bearer ";
+}
+
+/* The path and the header that carry the step's token, as the dialect
+ * wants; a token sent in the first message is left to step_connect. */
 static void auth_request(run_ctx *x, const hs_step *st, char *path, size_t plen,
                          char *hdr, size_t hlen, char *err, size_t errlen)
 {
     const char *base = x->url_path[0] && strcmp(x->url_path, "/") ? x->url_path : st->path;
     char *tok = st->token_raw ? strdup(st->token_raw)
               : hs_token_make(st->token, st->user ? st->user : st->conn, x->secret, err, errlen);
-    int query = st->token_in && strcmp(st->token_in, "query") == 0;
+    hs_token_in place = token_place(x, st);
+    const char *name, *prefix;
 
+    token_words(x->o->profile, place, &name, &prefix);
     hdr[0] = '\0';
-    if (tok && query)
-        snprintf(path, plen, "%s%stoken=%s", base, strchr(base, '?') ? "&" : "?", tok);
+    if (tok && place == HS_TOKEN_QUERY)
+        snprintf(path, plen, "%s%s%s=%s%s", base, strchr(base, '?') ? "&" : "?", name,
+                 prefix, tok);
     else
         snprintf(path, plen, "%s", base);
-    if (tok && !query)
-        snprintf(hdr, hlen, "Authorization: Bearer %s", tok);
+    if (tok && place == HS_TOKEN_HEADER)
+        snprintf(hdr, hlen, "%s: %s%s", name, prefix, tok);
+    else if (tok && place == HS_TOKEN_SUBPROTOCOL)
+        snprintf(hdr, hlen, "Sec-WebSocket-Protocol: %s%s", prefix, tok);
     free(tok);
 }
 
@@ -493,7 +519,7 @@ static int step_connect(run_ctx *x, const hs_step *st)
 {
     char path[32768], auth[20000], err[512];
     const char **headers;
-    hs_client *c = hs_client_new(st->conn);
+    hs_client *c = hs_client_new(st->conn, x->o->profile);
     hs_ws_opts o;
 
     err[0] = '\0';
@@ -507,7 +533,8 @@ static int step_connect(run_ctx *x, const hs_step *st)
     connect_opts(x, st, c, path, headers, &o);
     c->step = st->index;
     c->line = st->line;
-    c->app = st->handshake && strncmp(path, "/ws", 3) == 0;
+    c->app = st->handshake && strncmp(path, x->o->profile->app_path,
+                                      strlen(x->o->profile->app_path)) == 0;
     c->ws = st->handshake ? hs_ws_connect(&o, &c->hs, err, sizeof(err))
                           : hs_ws_open_tcp(&o, err, sizeof(err));
     free_headers(headers);
@@ -688,7 +715,7 @@ static int consume_events(run_ctx *x, const hs_step *st, hs_client *c)
 
     for (size_t i = 0; i < c->ninbox; i++) {
         json_t *j = c->inbox[i].json;
-        json_t *rid = json_object_get(j, "request_id");
+        json_t *rid = hs_dialect_answer_id(x->o->profile, j);
         const char *id = json_string_value(rid);
         char num[64];
 
@@ -699,13 +726,26 @@ static int consume_events(run_ctx *x, const hs_step *st, hs_client *c)
         if (!id || strcmp(id, st->request_id) != 0)
             continue;
         c->inbox[i].consumed = 1;
-        if (st->degraded >= 0 && json_is_true(json_object_get(j, "degraded")) != st->degraded)
+        if (st->degraded >= 0 && hs_dialect_degraded(x->o->profile, j) != st->degraded)
             bad++;
     }
     if (bad)
         FAIL(x, st, "%s: request %s: %d events with degraded != %s", c->name,
              st->request_id, bad, st->degraded ? "true" : "false");
     return bad ? -1 : 0;
+}
+
+/* The request's answers are the agent events, all of them, in order. */
+static int all_events(const hs_profile *p, const json_t *events)
+{
+    size_t n = hs_profile_nevents(p);
+
+    if (json_array_size(events) != n)
+        return 0;
+    for (size_t k = 0; k < n; k++)
+        if (strcmp(json_string_value(json_array_get(events, k)), hs_dialect_event(p, k)) != 0)
+            return 0;
+    return 1;
 }
 
 static int step_expect_events(run_ctx *x, const hs_step *st)
@@ -726,10 +766,10 @@ static int step_expect_events(run_ctx *x, const hs_step *st)
     await_request(c, st->request_id, end);
     r = hs_client_request(c, st->request_id);
     seen = json_dumps(r->events, JSON_COMPACT);
-    if (!r->terminal || json_array_size(r->events) != 5 ||
-        strcmp(json_string_value(json_array_get(r->events, 4)), "agent_completed") != 0) {
-        FAIL(x, st, "%s: request %s: expected the 5 agent events, got %.300s%s", c->name,
-             st->request_id, seen ? seen : "?", r->terminal ? "" : " and no terminal answer");
+    if (!r->terminal || !all_events(x->o->profile, r->events)) {
+        FAIL(x, st, "%s: request %s: expected the %zu agent events, got %.300s%s", c->name,
+             st->request_id, hs_profile_nevents(x->o->profile), seen ? seen : "?",
+             r->terminal ? "" : " and no terminal answer");
         free(seen);
         return -1;
     }
@@ -1167,12 +1207,14 @@ static json_t *case_json(run_ctx *x, double t0, json_t *final, const char *stder
                   "reasons", x->reasons,
                   "transcript", transcripts(x),
                   "log_excerpt", log_excerpt(stderr_text, 40),
-                  "faults", hs_contract_fault_counts(final),
+                  "faults", hs_contract_fault_counts(x->o->profile, final),
                   "repro", rp ? rp : "");
     if (x->skipped)
         json_object_set_new(j, "skip_reason", json_string(x->skip_reason));
     if (target_silent(x))
         json_object_set_new(j, "target_silent", json_true());
+    if (json_array_size(x->unverified))
+        json_object_set(j, "unverified", x->unverified);
     if (x->verdict.on && !x->skipped) {
         json_object_set_new(j, "rfc", json_string(x->s->rfc));
         json_object_set_new(j, "expect", json_string(x->s->expect));
@@ -1193,6 +1235,8 @@ static void judge(run_ctx *x, json_t *final, json_t *settled, const char *stderr
     rec->health_final = final;
     rec->health_settled = settled;
     rec->has_health = x->has_health;
+    rec->profile = x->o->profile;
+    rec->unverified = x->unverified;
     rec->faults_enabled = x->faults_enabled;
     rec->stderr_text = stderr_text;
     hs_contract_check(rec, x->reasons);
@@ -1205,7 +1249,7 @@ static void finish(run_ctx *x, json_t **final, json_t **settled, hs_record *rec)
     if (!*final && x->health_at_signal)
         *final = json_incref(x->health_at_signal);
     close_all(x);
-    *settled = health_until(x, counts_settled, NULL,
+    *settled = health_until(x, counts_settled, x->o->profile,
                             default_step_ms(x) < SETTLE_MS ? default_step_ms(x) : SETTLE_MS);
     stop_target(x, rec);
 }
@@ -1263,6 +1307,7 @@ static void ctx_free(run_ctx *x)
     json_decref(x->http_statuses);
     json_decref(x->faults_enabled);
     json_decref(x->http_log);
+    json_decref(x->unverified);
     json_decref(x->health_at_signal);
     hs_verdict_free(&x->verdict);
 }
@@ -1309,13 +1354,14 @@ static void prepare(run_ctx *x)
         x->start_failed = 1;
         return;
     }
-    /* Probe once: a target without /health is judged without it. */
-    x->has_health = 1;
+    /* Probe once: a target without health (by its profile, or because it
+     * does not answer) is judged without it. */
+    x->has_health = hs_dialect_health_path(x->o->profile) != NULL;
     h = health(x, 2000);
     x->has_health = h != NULL;
-    if (h && x->s->target.wait_ready && !is_ready(h, NULL)) {
+    if (h && x->s->target.wait_ready && !is_ready(h, x->o->profile)) {
         json_decref(h);
-        h = health_until(x, is_ready, NULL, remaining(x, 30000));
+        h = health_until(x, is_ready, x->o->profile, remaining(x, 30000));
     }
     json_decref(h);
 }
@@ -1336,6 +1382,7 @@ json_t *hs_run_scenario(const hs_scenario *s, const hs_run_opts *o)
     x.http_statuses = json_array();
     x.faults_enabled = json_array();
     x.http_log = hs_transcript_new();
+    x.unverified = json_array();
     x.deadline = t0 + s->timeout_ms;
     hs_verdict_init(&x.verdict, s);
     fill_faults(&x);

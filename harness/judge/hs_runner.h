@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include <jansson.h>
 
+#include "scenario/hs_profile.h"
 #include "scenario/hs_scenario.h"
 
 typedef struct hs_run_opts {
@@ -32,6 +33,7 @@ typedef struct hs_run_opts {
                                    expectations neither fail nor stop it */
     int step_timeout_ms;        /* overrides the scenarios' default; 0: theirs */
     int verbose;                /* print the wire log as it happens */
+    const hs_profile *profile;  /* the target's dialect (never NULL) */
 } hs_run_opts;
 
 /*

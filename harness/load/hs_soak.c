@@ -957,6 +957,7 @@ static void stop_gateway(soak *s)
     if (hs_contract_sanitizer(text, line, sizeof(line)))
         problem(s, "sanitizer report in the gateway's stderr (see %s)", s->log);
     rec.stderr_text = text;
+    rec.profile = s->o->profile;
     hs_contract_logs(&rec, reasons);
     json_array_foreach(reasons, i, r)
         problem(s, "%s", json_string_value(json_object_get(r, "message")));
@@ -1090,7 +1091,7 @@ static json_t *figures(soak *s, json_t *verdict, double wall)
                      "requests_per_s", s->active_ms > 0 ? (double)logical * 1000 / s->active_ms : 0.0,
                      "active_ms", s->active_ms, "wall_ms", wall,
                      "rss_kib", rss, "data_kib", data, "rounds", s->rounds,
-                     "faults", hs_contract_fault_counts(s->health), "gateway_log", s->log,
+                     "faults", hs_contract_fault_counts(s->o->profile, s->health), "gateway_log", s->log,
                      "problems", s->problems, "violations", (json_int_t)total);
 }
 

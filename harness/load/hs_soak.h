@@ -30,11 +30,14 @@
 #include <stddef.h>
 #include <jansson.h>
 
+#include "scenario/hs_profile.h"
+
 /* Requests in flight per connection, at most. */
 #define HS_SOAK_MAX_WINDOW 16
 
 typedef struct hs_soak_opts {
     const char *gateway;        /* reference gateway binary */
+    const hs_profile *profile;  /* its dialect (health, fault counters) */
     const char *preload_first;  /* before libfiu's preload (a sanitizer runtime) */
     int clients;                /* concurrent users */
     int requests;               /* per client, over the whole run */

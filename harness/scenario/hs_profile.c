@@ -253,6 +253,8 @@ static const hs_field health_fields[] = {
     { .key = "path", .parse = hs_field_string, .off = HEALTH(path),
       .tag = HS_STR_NONEMPTY | HS_STR_LINE },
     { .key = "status", .parse = f_path, .off = HEALTH(status) },
+    { .key = "status_degraded", .parse = hs_field_string, .off = HEALTH(status_degraded),
+      .tag = HS_STR_NONEMPTY },
     { .key = "ready", .parse = f_path, .off = HEALTH(ready) },
     { .key = "ready_value", .parse = f_any, .off = HEALTH(ready_value) },
     { .key = "connections", .parse = f_path, .off = HEALTH(connections) },
@@ -262,6 +264,7 @@ static const hs_field health_fields[] = {
     { .key = "dependency_state", .parse = f_path, .off = HEALTH(dependency_state) },
     { .key = "dependency_failed", .parse = hs_field_string, .off = HEALTH(dependency_failed),
       .tag = HS_STR_NONEMPTY },
+    { .key = "dependency_failures", .parse = f_path, .off = HEALTH(dependency_failures) },
     { .key = "faults", .parse = f_path, .off = HEALTH(faults) },
     { .key = NULL }
 };
@@ -359,6 +362,38 @@ static int check_top(const hs_schema_ctx *c, json_t *root, hs_profile *p)
     return rc;
 }
 
+/* The dotted path of the string placeholder in t, into buf; 0 when found. */
+static int find_placeholder(const json_t *t, const char *placeholder, char *buf,
+                            size_t len)
+{
+    const char *k;
+    json_t *x;
+    size_t n = strlen(buf);
+
+    if (json_is_string(t))
+        return strcmp(json_string_value(t), placeholder) == 0 ? 0 : -1;
+    json_object_foreach((json_t *)t, k, x) {
+        snprintf(buf + n, len - n, "%s%s", n ? "." : "", k);
+        if (find_placeholder(x, placeholder, buf, len) == 0)
+            return 0;
+        buf[n] = '\0';
+    }
+    return -1;
+}
+
+/* Where sent requests carry their id: the agent template says. */
+static int find_sent_id(const hs_schema_ctx *c, json_t *root, hs_profile *p)
+{
+    hs_where r = hs_where_member(NULL, "requests"), a = hs_where_member(&r, "agent");
+    hs_where m = hs_where_member(&a, "message");
+    char path[256] = "";
+
+    if (find_placeholder(p->requests[HS_REQ_AGENT], "{id}", path, sizeof(path)) != 0)
+        return hs_schema_fail(c, &m, "has no \"{id}\": answers could not be tied to it");
+    p->sent_id = strdup(path);
+    return HS_SCHEMA_OK;
+}
+
 static void defaults(hs_profile *p)
 {
     if (!p->token.prefix)
@@ -387,6 +422,8 @@ int hs_profile_parse(const char *name, const char *text, size_t len, hs_profile 
         return HS_PROFILE_ERR;
     }
     rc = check_top(&d.ctx, d.root, p);
+    if (rc == HS_SCHEMA_OK)
+        rc = find_sent_id(&d.ctx, d.root, p);
     hs_schema_doc_free(&d);
     p->file = strdup(name);
     if (rc != HS_SCHEMA_OK) {
@@ -428,9 +465,10 @@ static void free_answers(hs_profile_answers *a)
 
 static void free_health(hs_profile_health *h)
 {
-    char **paths[] = { &h->path, &h->status, &h->ready, &h->connections, &h->handlers,
-                       &h->handlers_baseline, &h->dependencies, &h->dependency_state,
-                       &h->dependency_failed,
+    char **paths[] = { &h->path, &h->status, &h->status_degraded, &h->ready,
+                       &h->connections, &h->handlers, &h->handlers_baseline,
+                       &h->dependencies, &h->dependency_state, &h->dependency_failed,
+                       &h->dependency_failures,
                        &h->faults };
 
     for (size_t k = 0; k < sizeof(paths) / sizeof(paths[0]); k++)
@@ -452,6 +490,7 @@ void hs_profile_free(hs_profile *p)
     free(p->token.secret_env);
     free(p->token.user_claim);
     hs_schema_strlist_free(p->aliases);
+    free(p->sent_id);
     for (size_t k = 0; k < HS_REQ_KINDS; k++)
         json_decref(p->requests[k]);
     free_answers(&p->answers);

@@ -93,6 +93,7 @@ typedef struct hs_profile_answers {
 typedef struct hs_profile_health {
     char *path;
     char *status;           /* path of the overall status */
+    char *status_degraded;  /* its value when degraded, or NULL */
     char *ready;            /* path of "ready", compared with ready_value */
     json_t *ready_value;
     char *connections;      /* paths of the counts clause 5 watches */
@@ -101,6 +102,7 @@ typedef struct hs_profile_health {
     char *dependencies;     /* object: dependency -> its entry */
     char *dependency_state; /* path of the state in an entry; NULL: the entry is it */
     char *dependency_failed;/* the state of a failed one */
+    char *dependency_failures; /* path of a failure count in an entry, or NULL */
     char *faults;           /* object: point -> {"reached", "fired"}, or NULL */
 } hs_profile_health;
 
@@ -111,6 +113,8 @@ typedef struct hs_profile {
     char *app_path;         /* the application WebSocket path ("/ws") */
     hs_profile_token token;
     char **aliases;         /* agent request types, the first the default */
+    char *sent_id;          /* path of "{id}" in the agent request: where a
+                               sent message carries the id answers echo */
     json_t *requests[HS_REQ_KINDS];   /* templates; invalid_json: a string */
     hs_profile_answers answers;
     char *errors[HS_ERR_KINDS];       /* each kind's code in this dialect */

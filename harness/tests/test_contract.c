@@ -13,6 +13,7 @@
 
 #include "judge/hs_client.h"
 #include "judge/hs_contract.h"
+#include "tests/test_util.h"
 
 typedef struct fixture {
     hs_record rec;
@@ -24,9 +25,10 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
 
-    f->clients[0] = hs_client_new("main");
+    f->clients[0] = hs_client_new("main", test_reference);
     f->clients[0]->app = 1;
     f->clients[0]->hs.status = 101;
+    f->rec.profile = test_reference;
     f->rec.clients = f->clients;
     f->rec.nclients = 1;
     f->rec.http_statuses = json_array();
@@ -222,7 +224,7 @@ static void test_clause4_degraded_without_notice(void **state)
     f->clients[0]->degraded_before_notice = 1;
     json_object_set_new(f->rec.health_final, "status", json_string("degraded"));
     hs_contract_check(&f->rec, f->reasons);
-    assert_clause(f, 4, "before any system_notice");
+    assert_clause(f, 4, "before any degraded notice");
 }
 
 static void test_clause4_health_silent(void **state)
@@ -231,7 +233,7 @@ static void test_clause4_health_silent(void **state)
 
     f->clients[0]->notices = 1;
     hs_contract_check(&f->rec, f->reasons);
-    assert_clause(f, 4, "/health names no failed dependency");
+    assert_clause(f, 4, "its health names no failed dependency");
     json_array_clear(f->reasons);
     json_object_set_new(json_object_get(f->rec.health_final, "dependencies"), "bridge",
                         json_pack("{s:s,s:i}", "state", "failed", "failures", 1));
@@ -316,5 +318,5 @@ int main(void)
         T(test_clause7_never_fired),
     };
 #undef T
-    return cmocka_run_group_tests_name("contract", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("contract", tests, test_profile_setup, test_profile_teardown);
 }

@@ -89,6 +89,7 @@ static void test_reference_loads(void **state)
     assert_int_equal(p->token.in, HS_TOKEN_HEADER);
     assert_string_equal(p->token.prefix, "Bearer ");
     assert_string_equal(p->answers.id, "request_id");
+    assert_string_equal(p->sent_id, "id");
     assert_cmp_uint(hs_profile_nevents(p), ==, 5);
     assert_string_equal(p->answers.events[4], "agent_completed");
     assert_string_equal(p->errors[HS_ERR_NOT_READY], "not_ready");
@@ -159,6 +160,8 @@ static void test_mistakes_refused(void **state)
     assert_refused("token.name", NULL, "token: missing required key \"name\"");
     assert_refused("requests.ping", NULL, "requests: missing required key \"ping\"");
     assert_refused("requests.ping.message", json_string("ping"), "must be a JSON object");
+    assert_refused("requests.agent.message.id", json_string("r1"),
+                   "requests.agent.message: has no \"{id}\"");
     assert_refused("requests.agent.aliases", NULL,
                    "requests.agent: missing required key \"aliases\"");
     assert_refused("requests.invalid_json", json_integer(1),

@@ -418,6 +418,7 @@ static void live_soak(void **state)
     if (access("build/gateway", X_OK) != 0)
         skip();
     hs_soak_defaults(&o);
+    o.profile = test_reference;
     o.clients = 40;
     o.requests = 10;
     o.rounds = 2;
@@ -463,5 +464,5 @@ int main(void)
         cmocka_unit_test(live_soak),
     };
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, test_profile_setup, test_profile_teardown);
 }

@@ -170,6 +170,7 @@ static void live_walk_keeps_the_contract(void **state)
     s = parse(plain);
     memset(&o, 0, sizeof(o));
     o.run.gateway = "build/gateway";
+    o.run.profile = test_reference;
     o.run.seed = 1;
     o.run.step_timeout_ms = 2000;
     o.run.workdir = test_dir();
@@ -194,5 +195,5 @@ int main(void)
                                         test_dir_teardown),
     };
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, test_profile_setup, test_profile_teardown);
 }

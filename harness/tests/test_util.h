@@ -31,6 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "scenario/hs_profile.h"
 #include "util/hs_clock.h"
 #include "util/hs_fsutil.h"
 
@@ -131,6 +132,33 @@ static inline char *test_path(char *buf, size_t len, const char *name)
     if (n < 0 || (size_t)n >= len)
         fail_msg("path too long for its buffer: %s/%s", test_dir(), name);
     return buf;
+}
+
+/*
+ * The reference gateway's profile, for tests that read answers or health
+ * documents: test_profile_setup and test_profile_teardown are group
+ * fixtures that load and free it; test_reference is it in between.
+ */
+static hs_profile *test_reference __attribute__((unused));
+
+static inline int test_profile_setup(void **state)
+{
+    char err[512];
+
+    (void)state;
+    if (hs_profile_load(HS_PROFILE_DEFAULT, &test_reference, err, sizeof(err)) != 0) {
+        print_error("%s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+static inline int test_profile_teardown(void **state)
+{
+    (void)state;
+    hs_profile_free(test_reference);
+    test_reference = NULL;
+    return 0;
 }
 
 #endif

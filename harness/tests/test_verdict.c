@@ -235,7 +235,7 @@ static void run_script(judged *j, script_fn script, const char *head, int then,
     j->scn.rfc = "RFC 6455 5.2";
     hs_verdict_init(&j->v, &j->scn);
     j->reasons = json_array();
-    j->c = hs_client_new("main");
+    j->c = hs_client_new("main", test_reference);
     fake_start(&j->f, head, then);
     memset(&o, 0, sizeof(o));
     o.host = "127.0.0.1";
@@ -659,7 +659,7 @@ static void test_client_close(void **state)
 static void test_end_close(void **state)
 {
     hs_scenario s = { .rfc = "RFC 6455 7.1.2" };
-    hs_client *c = hs_client_new("main");
+    hs_client *c = hs_client_new("main", test_reference);
     hs_verdict v;
 
     (void)state;
@@ -942,5 +942,5 @@ int main(void)
         cmocka_unit_test(test_compress_needs_agreement),
     };
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, test_profile_setup, test_profile_teardown);
 }

@@ -1,0 +1,67 @@
+/*
+ * hs_dialect: the judge reading a target's messages and health through its
+ * profile (scenario/hs_profile). Everything the contract checks about an
+ * answer (which request it belongs to, whether it ends that request, whether
+ * it is a degraded notice) and about a health document (ready, the counts
+ * that must return to baseline, fault counters) is asked here, so no other
+ * module holds a field name of any dialect.
+ *
+ * Answers are labelled in the judge's own words: an event name of the
+ * agent answer as the profile lists them, or "error", "pong", "notice".
+ */
+#ifndef HS_DIALECT_H
+#define HS_DIALECT_H
+
+#include <jansson.h>
+
+#include "scenario/hs_profile.h"
+
+#define HS_ANSWER_ERROR "error"
+#define HS_ANSWER_PONG "pong"
+#define HS_ANSWER_NOTICE "notice"
+
+/* The label of a received JSON message, or NULL for none the dialect has. */
+const char *hs_dialect_answer(const hs_profile *p, const json_t *msg);
+
+/* The request id an answer carries, or NULL. Borrowed. */
+json_t *hs_dialect_answer_id(const hs_profile *p, const json_t *msg);
+
+/* The id a message we send carries (where the agent template puts "{id}"). */
+json_t *hs_dialect_sent_id(const hs_profile *p, const json_t *msg);
+
+/* Does an answer with this label end its request (the last event, an
+ * error, a pong)? */
+int hs_dialect_terminal(const hs_profile *p, const char *label);
+
+/* Is the answer marked degraded? */
+int hs_dialect_degraded(const hs_profile *p, const json_t *msg);
+
+/* Is the answer's label the complete agent answer's event k (0-based)? */
+const char *hs_dialect_event(const hs_profile *p, size_t k);
+
+/* ---- health ---- */
+
+/* The target has a health endpoint: its path, else NULL. */
+const char *hs_dialect_health_path(const hs_profile *p);
+
+/* Ready to serve: the ready field holds the ready value. */
+int hs_dialect_ready(const hs_profile *p, const json_t *h);
+
+/* A count of the health document (connections, handlers, handlers_baseline
+ * by the profile's path), or -1 when it is not there. */
+json_int_t hs_dialect_count(const json_t *h, const char *path);
+
+/* Connections back to 0 and handlers back to their baseline. */
+int hs_dialect_settled(const hs_profile *p, const json_t *h);
+
+/* The object of per-point fault counters, or NULL. Borrowed. */
+json_t *hs_dialect_faults(const hs_profile *p, const json_t *h);
+
+/* The dependencies whose state is the failed one, in a new array. */
+json_t *hs_dialect_failed_deps(const hs_profile *p, const json_t *h);
+
+/* Does the health document name a failure: status degraded, a dependency
+ * failed, or one that counts failures? (clause 4) */
+int hs_dialect_names_failure(const hs_profile *p, const json_t *h);
+
+#endif
