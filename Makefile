@@ -11,7 +11,7 @@ BUILD   := build
 
 PKGS    := libwebsockets-dev libjansson-dev libfiu-dev fiu-utils libjwt-dev \
            libcmocka-dev libssl-dev zlib1g-dev pkg-config libxml2-utils python3-websockets \
-           patch cmark-gfm
+           patch cmark-gfm python3-fiu
 
 WARN    := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wformat=2
 CFLAGS  ?= -O2 -g
