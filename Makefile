@@ -11,7 +11,7 @@ BUILD   := build
 
 PKGS    := libwebsockets-dev libjansson-dev libfiu-dev fiu-utils libjwt-dev \
            libcmocka-dev libssl-dev zlib1g-dev pkg-config libxml2-utils python3-websockets \
-           patch cmark-gfm
+           patch cmark-gfm python3-fiu
 
 WARN    := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wformat=2
 CFLAGS  ?= -O2 -g
@@ -29,6 +29,7 @@ SAN_ENV := ASAN_OPTIONS=detect_leaks=1 \
 LSAN    := -fsanitize=leak -fno-omit-frame-pointer
 LSAN_ENV := LSAN_OPTIONS=suppressions=$(CURDIR)/fixtures/lsan.supp:print_suppressions=0
 GATEWAY_RUN := $(BUILD)/lsan/gateway
+FIUCOUNT := $(BUILD)/libwsfault-fiucount.so
 # A hung unit test fails instead of hanging CI (seconds, per binary).
 UNIT_TIMEOUT ?= 300
 
@@ -58,7 +59,7 @@ ASAN_TESTS  := $(patsubst harness/tests/%.c,$(BUILD)/asan/tests/%,$(TEST_SRC))
 GEN_CONF := $(BUILD)/gen-conformance
 CONF_DIR := scenarios/conformance/generated
 
-all: deps $(BUILD)/gateway $(BUILD)/harness $(CONF_DIR)/.generated
+all: deps $(BUILD)/gateway $(BUILD)/harness $(FIUCOUNT) $(CONF_DIR)/.generated
 
 # Installs what is missing, once per build folder (apt-get update first).
 NEED    := harness/tools/need.sh
@@ -84,6 +85,14 @@ $(BUILD)/gateway: $(call obj,$(GW_MAIN) $(GW_SRC))
 
 $(BUILD)/harness: $(call obj,$(HS_MAIN) $(HS_SRC))
 	$(CC) $(CFLAGS) $^ -o $@ $(LIBS)
+
+# The fault counting library, preloaded into targets (harness/preload/): never
+# sanitized, since it goes into programs that are not; only fiu_fail exported.
+$(FIUCOUNT): harness/preload/wsf_fiucount.c harness/target/hs_fiucount.h | $(BUILD)/.deps
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(WARN) -fPIC -shared -fvisibility=hidden -Wl,-z,defs $< -o $@ -ldl
+
+# Its tests preload it into live targets: it is made first, never linked in.
+$(BUILD)/tests/test_fiucount $(BUILD)/asan/tests/test_fiucount: | $(FIUCOUNT)
 
 $(GEN_CONF): harness/gen/gen_conformance.c harness/wire/hs_deflate.c harness/wire/hs_deflate.h | $(BUILD)/.deps
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(WARN) $(filter %.c,$^) -o $@ -ljansson -lz

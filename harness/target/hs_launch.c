@@ -4,6 +4,7 @@
 #include "target/hs_launch.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "target/hs_fiucount.h"
 #include "util/hs_argv.h"
 #include "util/hs_buf.h"
 
@@ -119,16 +121,29 @@ static char *posix_env(const hs_launch *l)
     return b.p;
 }
 
-/* The LD_PRELOAD list: the caller's first library, then libfiu's two. */
-static char *posix_preload(const hs_launch *l)
+/*
+ * The LD_PRELOAD list, NULL when nothing is preloaded: the caller's first
+ * library (a sanitizer runtime must come first), the counting library,
+ * then libfiu's two. Any place would do for the counting library's
+ * fiu_fail: every preload comes before libfiu.so in the search order.
+ */
+static char *preload_list(const hs_launch *l, const char *counter)
 {
-    char *preload = NULL;
+    const char *words[] = { l->preload_first, counter,
+                            l->nposix ? HS_LAUNCH_FIU_LIB "/fiu_run_preload.so" : NULL,
+                            l->nposix ? HS_LAUNCH_FIU_LIB "/fiu_posix_preload.so" : NULL };
+    hs_buf b = { 0 };
 
-    if (asprintf(&preload, "%s%s" HS_LAUNCH_FIU_LIB "/fiu_run_preload.so "
-                 HS_LAUNCH_FIU_LIB "/fiu_posix_preload.so",
-                 l->preload_first ? l->preload_first : "", l->preload_first ? " " : "") < 0)
+    if (!counter && !l->nposix)
         return NULL;
-    return preload;
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (words[i])
+            hs_buf_printf(&b, "%s%s", b.len ? " " : "", words[i]);
+    if (hs_buf_failed(&b)) {
+        hs_buf_free(&b);
+        return NULL;
+    }
+    return b.p;
 }
 
 /*
@@ -153,12 +168,60 @@ typedef struct launch_parts {
     char port_file[PATH_MAX + 8];
     char secret_env[256];
     char seed_env[64];
+    char counter[PATH_MAX];
+    char counts_env[PATH_MAX + 32];
     char *fiu_env;
     char *lsan_env;
     char *preload;
-    char *env[5];
+    char *env[6];
     char **argv;
 } launch_parts;
+
+/* The counting library, and WSFAULT_FIU_COUNTS naming a file that does not
+ * exist yet: the library adds to a table it finds (hs_fiucount.h). */
+static int counts_env(const hs_launch *l, launch_parts *p, char *err, size_t errlen)
+{
+    int n;
+
+    if (hs_fiucount_library(p->counter, sizeof(p->counter), err, errlen) != HS_FIUCOUNT_OK)
+        return -1;
+    if (unlink(l->fiu_counts) != 0 && errno != ENOENT) {
+        hs_errf(err, errlen, "cannot remove the old counts file %s: %s", l->fiu_counts,
+                strerror(errno));
+        return -1;
+    }
+    n = snprintf(p->counts_env, sizeof(p->counts_env), "%s=%s", HS_FIUCOUNT_ENV,
+                 l->fiu_counts);
+    if (n < 0 || (size_t)n >= sizeof(p->counts_env)) {
+        hs_errf(err, errlen, "the counts file's path is too long: %s", l->fiu_counts);
+        return -1;
+    }
+    return 0;
+}
+
+/* What the preloads need: libfiu's commands for POSIX faults, the counts
+ * file, and the LD_PRELOAD list itself. */
+static int preload_env(const hs_launch *l, launch_parts *p, int *ne, char *err,
+                       size_t errlen)
+{
+    if (l->fiu_counts) {
+        if (counts_env(l, p, err, errlen) != 0)
+            return -1;
+        p->env[(*ne)++] = p->counts_env;
+    }
+    if (l->nposix && (p->fiu_env = posix_env(l)) != NULL) {
+        p->env[(*ne)++] = p->fiu_env;
+        p->lsan_env = lsan_full_unwind();
+        if (p->lsan_env)
+            p->env[(*ne)++] = p->lsan_env;
+    }
+    p->preload = preload_list(l, l->fiu_counts ? p->counter : NULL);
+    if ((l->nposix && !p->fiu_env) || (!p->preload && (l->nposix || l->fiu_counts))) {
+        hs_errf(err, errlen, "out of memory building the target's environment");
+        return -1;
+    }
+    return 0;
+}
 
 static int build_env(const hs_launch *l, launch_parts *p, char *err, size_t errlen)
 {
@@ -170,19 +233,7 @@ static int build_env(const hs_launch *l, launch_parts *p, char *err, size_t errl
     }
     snprintf(p->seed_env, sizeof(p->seed_env), "FIU_PRNG_SEED=%lu", l->seed);
     p->env[ne++] = p->seed_env;
-    if (l->nposix) {
-        p->fiu_env = posix_env(l);
-        p->preload = posix_preload(l);
-        if (!p->fiu_env || !p->preload) {
-            hs_errf(err, errlen, "out of memory building the target's environment");
-            return -1;
-        }
-        p->env[ne++] = p->fiu_env;
-        p->lsan_env = lsan_full_unwind();
-        if (p->lsan_env)
-            p->env[ne++] = p->lsan_env;
-    }
-    return 0;
+    return preload_env(l, p, &ne, err, errlen);
 }
 
 int hs_launch_start(const hs_launch *l, hs_target *t, char *err, size_t errlen)

@@ -11,6 +11,10 @@
  * (the way fiu-run does it): FIU_ENABLE holds one enable_random command per
  * fault, with an explicit probability and errno, since libfiu's defaults
  * never fire or pick a random errno that libwebsockets merely retries.
+ * With fiu_counts, the counting library (hs_fiucount) is preloaded too,
+ * after preload_first and before libfiu's, and WSFAULT_FIU_COUNTS names
+ * the file; a file left from an earlier run is removed first, so the
+ * counts are this target's alone.
  *
  * The process itself (group, readiness, stop) is hs_target's business.
  */
@@ -42,8 +46,11 @@ typedef struct hs_launch {
     const char *fiu_ctrl;       /* libfiu control FIFO prefix, or NULL */
     const hs_launch_posix *posix;  /* POSIX faults through libfiu's preload */
     size_t nposix;
-    const char *preload_first;  /* loaded before libfiu's preload (a sanitizer
-                                   runtime must come first); used only with it */
+    const char *preload_first;  /* loaded before libfiu's preload and the counting
+                                   library (a sanitizer runtime must come first);
+                                   used only with one of them */
+    const char *fiu_counts;     /* count every fiu_fail call into this file
+                                   (hs_fiucount), or NULL */
     int ready_timeout_ms;       /* ceiling for listening; <= 0: hs_target's */
 } hs_launch;
 
