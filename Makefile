@@ -50,7 +50,7 @@ lsanobj  = $(patsubst harness/%.c,$(BUILD)/lsan/obj/%.o,$(1))
 TESTS       := $(patsubst harness/tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 ASAN_TESTS  := $(patsubst harness/tests/%.c,$(BUILD)/asan/tests/%,$(TEST_SRC))
 
-.PHONY: all deps run test unit unit-asan layers gateway-flags fail-fast suite third-party mutants report browser-check bench-report clean
+.PHONY: all deps run test unit unit-asan layers gateway-flags profiles fail-fast suite third-party mutants report browser-check bench-report clean
 .DEFAULT_GOAL := all
 # Objects reached through pattern-rule chains are kept (and make test's output
 # still ends with the suite's closing line, not a list of removed files).
@@ -165,6 +165,10 @@ third-party: all
 gateway-flags: all
 	@harness/tests/gateway_flags.sh $(BUILD)/gateway
 
+# The judge follows the target's profile, and refuses a bad one.
+profiles: all
+	@HARNESS=$(HARNESS) harness/tests/profiles.sh
+
 # Targets that answer nothing: the run ends early with every case failed and why.
 fail-fast: all
 	@HARNESS=$(HARNESS) harness/tests/fail_fast.sh
@@ -176,7 +180,7 @@ mutants: all $(GATEWAY_RUN)
 	  HARNESS_FLAGS="--step-timeout 1000 $(HARNESS_FLAGS)" fixtures/mutants/kill.sh
 
 # The suite comes last so that the run ends with its "N passed, N failed" line.
-test: layers unit unit-asan gateway-flags third-party fail-fast mutants browser-check soak-short soak-proof torture-short \
+test: layers unit unit-asan gateway-flags profiles third-party fail-fast mutants browser-check soak-short soak-proof torture-short \
       fuzz-replay fuzz-cfl-build suite
 
 clean:

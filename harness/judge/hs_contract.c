@@ -413,18 +413,30 @@ int hs_contract_logs(const hs_record *r, json_t *reasons)
     return bad;
 }
 
+/* Where clause 7 reads fault hits: the counting library or the health
+ * document, as the profile says. */
+static json_t *fault_counters(const hs_record *r)
+{
+    if (r->profile->hits == HS_HITS_PRELOAD)
+        return r->fault_counts;
+    return r->health_final ? hs_dialect_faults(r->profile, r->health_final) : NULL;
+}
+
 int hs_contract_fired(const hs_record *r, json_t *reasons)
 {
-    json_t *counters = r->health_final ? hs_dialect_faults(r->profile, r->health_final)
-                                       : NULL;
+    json_t *counters = fault_counters(r);
     json_t *f;
     size_t i;
     int n = 0;
 
-    if (r->profile->hits == HS_HITS_NONE) {
+    if (r->profile->hits == HS_HITS_NONE || (r->profile->hits == HS_HITS_PRELOAD &&
+                                            !r->fault_counts)) {
         if (json_array_size(r->faults_enabled))
-            hs_contract_unverified(r, 7, "nothing counts this target's fault hits (its "
-                                   "profile says \"fault_hits\": \"none\")");
+            hs_contract_unverified(r, 7, r->profile->hits == HS_HITS_NONE
+                                   ? "nothing counts this target's fault hits (its profile "
+                                     "says \"fault_hits\": \"none\")"
+                                   : r->counts_err ? r->counts_err
+                                   : "the counting library gave no counts");
         return 0;
     }
     json_array_foreach(r->faults_enabled, i, f) {

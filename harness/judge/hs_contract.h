@@ -22,6 +22,9 @@
 typedef struct hs_record {
     const hs_scenario *scn;
     const hs_profile *profile;  /* the target's dialect */
+    json_t *fault_counts;       /* fault hits from the counting library (profile
+                                   "fault_hits": "preload"), or NULL */
+    const char *counts_err;     /* why those could not be read, or NULL */
     json_t *unverified;         /* clauses the target cannot show: the judges add
                                    {"clause", "why"}; NULL: not recorded */
     hs_client **clients;        /* every connection opened, closed or not */

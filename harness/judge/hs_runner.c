@@ -25,6 +25,7 @@
 #include "wire/hs_http.h"
 #include "scenario/hs_match.h"
 #include "judge/hs_runner.h"
+#include "target/hs_fiucount.h"
 #include "target/hs_launch.h"
 #include "target/hs_target.h"
 #include "wire/hs_token.h"
@@ -63,6 +64,8 @@ typedef struct run_ctx {
     int skipped;
     char skip_reason[512];
     int start_failed;           /* the target did not start */
+    char fiu_counts[PATH_MAX + 16]; /* the counting library's file, or "" */
+    char counts_err[600];       /* why its counts could not be read */
     json_t *unverified;         /* clauses this target cannot show, and why */
     int waited_out;             /* a step failed at its full ceiling */
     hs_verdict verdict;         /* conformance cases: behavior and close */
@@ -276,6 +279,15 @@ static hs_launch_posix *launch_posix(const hs_scenario *s)
     return p;
 }
 
+/* The profile counts fault hits with the harness's preload: where. */
+static const char *counts_file(run_ctx *x)
+{
+    if (x->o->profile->hits != HS_HITS_PRELOAD)
+        return NULL;
+    snprintf(x->fiu_counts, sizeof(x->fiu_counts), "%s/fiu-counts", x->dir);
+    return x->fiu_counts;
+}
+
 static int start_target(run_ctx *x, char *err, size_t errlen)
 {
     char stderr_path[PATH_MAX + 64];
@@ -285,6 +297,7 @@ static int start_target(run_ctx *x, char *err, size_t errlen)
                     .seed = x->o->seed, .fiu_ctrl = x->fiu_prefix,
                     .posix = launch_posix(x->s), .nposix = x->s->nposix,
                     .preload_first = x->o->preload_first,
+                    .fiu_counts = counts_file(x),
                     .ready_timeout_ms = remaining(x, 10000) };
     int rc;
 
@@ -1063,6 +1076,23 @@ static json_t *log_excerpt(const char *text, int lines)
     return j;
 }
 
+/* Once the target has ended: its fault hits as the counting library saw
+ * them, or why there are none (clause 7 is then unverified). */
+static void read_counts(run_ctx *x, hs_record *rec)
+{
+    char err[512];
+    json_t *counts = NULL;
+
+    if (!x->fiu_counts[0])
+        return;
+    if (hs_fiucount_read(x->fiu_counts, &counts, err, sizeof(err)) < 0) {
+        snprintf(x->counts_err, sizeof(x->counts_err), "%s", err);
+        rec->counts_err = x->counts_err;
+        return;
+    }
+    rec->fault_counts = counts;
+}
+
 static void stop_target(run_ctx *x, hs_record *rec)
 {
     char err[256];
@@ -1079,6 +1109,7 @@ static void stop_target(run_ctx *x, hs_record *rec)
      * still end in a clean exit 0. */
     if (x->signalled == SIGKILL)
         rec->stop_status = 0;
+    read_counts(x, rec);
 }
 
 static void fill_faults(run_ctx *x)
@@ -1187,7 +1218,8 @@ static int target_silent(const run_ctx *x)
     return x->start_failed || (x->waited_out && !received_frames(x));
 }
 
-static json_t *case_json(run_ctx *x, double t0, json_t *final, const char *stderr_text)
+static json_t *case_json(run_ctx *x, double t0, json_t *final, const char *stderr_text,
+                         const hs_record *rec)
 {
     json_t *tags = json_array();
     char suite[256], *rp = repro(x);
@@ -1207,7 +1239,9 @@ static json_t *case_json(run_ctx *x, double t0, json_t *final, const char *stder
                   "reasons", x->reasons,
                   "transcript", transcripts(x),
                   "log_excerpt", log_excerpt(stderr_text, 40),
-                  "faults", hs_contract_fault_counts(x->o->profile, final),
+                  "faults", x->o->profile->hits == HS_HITS_PRELOAD && rec->fault_counts
+                            ? json_incref(rec->fault_counts)
+                            : hs_contract_fault_counts(x->o->profile, final),
                   "repro", rp ? rp : "");
     if (x->skipped)
         json_object_set_new(j, "skip_reason", json_string(x->skip_reason));
@@ -1394,7 +1428,8 @@ json_t *hs_run_scenario(const hs_scenario *s, const hs_run_opts *o)
         stderr_text = read_text(x.target.stderr_path);
     if (!x.skipped && (x.spawned || x.o->url))
         judge(&x, final, settled, stderr_text, &rec);
-    out = case_json(&x, t0, final, stderr_text);
+    out = case_json(&x, t0, final, stderr_text, &rec);
+    json_decref(rec.fault_counts);
     free(stderr_text);
     json_decref(final);
     json_decref(settled);

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# make profiles: the judge follows the target's profile, and refuses a bad
+# one, from outside (build/harness against the reference gateway):
+# 1. "fault_hits": "preload": clause 7 reads the counting library
+#    (build/libwsfault-fiucount.so) instead of /health, and agrees with it;
+# 2. "fault_hits": "none": clause 7 is listed as unverified, with the reason;
+# 3. an answer id path the gateway does not use: every request is judged
+#    unanswered (contract 3), so the profile is what the judge reads;
+# 4. a profile with a typo or bad JSON: exit 2, file:line:column: field;
+#    a missing one: exit 2 naming it.
+set -u
+cd "$(dirname "$0")/../.."
+HARNESS=${HARNESS:-build/harness}
+PY=/usr/bin/python3
+REF=fixtures/targets/reference/profile.json
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT INT TERM
+
+fail() { echo "profiles: FAIL: $*"; exit 1; }
+
+# variant NAME 'python statement on p': a copy of the reference profile.
+variant() {
+    "$PY" -c 'import json,sys
+p = json.load(open(sys.argv[1]))
+exec(sys.argv[3])
+json.dump(p, open(sys.argv[2], "w"), indent=2)' "$REF" "$WORK/$1.json" "$2"
+}
+
+# field RESULTS CASE EXPR: a Python expression on that case c, printed.
+field() {
+    "$PY" -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+c = [c for c in d["cases"] if c["id"] == sys.argv[2]][0]
+print(eval(sys.argv[3]))' "$1" "$2" "$3"
+}
+
+run() {     # name profile paths...: the harness's exit status
+    local name=$1 profile=$2
+    shift 2
+    "$HARNESS" --profile "$profile" --out "$WORK/$name" --history "$WORK/h.jsonl" "$@" \
+        >"$WORK/$name.log" 2>&1
+}
+
+variant preload 'p["fault_hits"] = "preload"'
+run preload "$WORK/preload.json" scenarios/seeds ||
+    fail "fault_hits preload: the seeds fail (see $WORK/preload.log)"
+[ "$(field "$WORK/preload/results.json" deps-500 'c["faults"]["gateway/bridge/create"]["fired"]')" = 1 ] ||
+    fail "fault_hits preload: deps-500 does not show gateway/bridge/create fired"
+echo "profiles: preload counts judge clause 7 (the seeds pass)"
+
+variant none 'p["fault_hits"] = "none"'
+run none "$WORK/none.json" scenarios/seeds/deps-500.json || fail "fault_hits none: deps-500 fails"
+[ "$(field "$WORK/none/results.json" deps-500 '[u["clause"] for u in c["unverified"]]')" = "[7]" ] ||
+    fail "fault_hits none: clause 7 is not listed as unverified"
+echo "profiles: without counts clause 7 is unverified, with the reason"
+
+variant badid 'p["answers"]["id"] = "rid"'
+run badid "$WORK/badid.json" scenarios/seeds/deps-500.json && fail "a wrong answer id passed"
+grep -q 'got no terminal answer (0 frames for it) (contract 3)' "$WORK/badid.log" ||
+    fail "a wrong answer id: no contract 3 failure"
+echo "profiles: the answer id comes from the profile"
+
+variant typo 'p["answers"]["eventz"] = p["answers"].pop("event")'
+run typo "$WORK/typo.json" scenarios/seeds/deps-500.json
+[ $? = 2 ] && grep -q "typo.json:[0-9]*:[0-9]*: answers: unknown key \"eventz\"" "$WORK/typo.log" ||
+    fail "a typo in a profile: $(head -c 300 "$WORK/typo.log")"
+run missing "$WORK/nope.json" scenarios/seeds/deps-500.json
+[ $? = 2 ] && grep -q "nope.json" "$WORK/missing.log" || fail "a missing profile is not named"
+echo "profiles: bad and missing profiles are refused with where and what"
