@@ -11,7 +11,7 @@ BUILD   := build
 
 PKGS    := libwebsockets-dev libjansson-dev libfiu-dev fiu-utils libjwt-dev \
            libcmocka-dev libssl-dev zlib1g-dev pkg-config libxml2-utils python3-websockets \
-           patch cmark-gfm python3-fiu
+           patch cmark-gfm python3-fiu python3-fastapi python3-uvicorn python3-jwt
 
 WARN    := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wformat=2
 CFLAGS  ?= -O2 -g
@@ -50,7 +50,7 @@ lsanobj  = $(patsubst harness/%.c,$(BUILD)/lsan/obj/%.o,$(1))
 TESTS       := $(patsubst harness/tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 ASAN_TESTS  := $(patsubst harness/tests/%.c,$(BUILD)/asan/tests/%,$(TEST_SRC))
 
-.PHONY: all deps run test unit unit-asan layers gateway-flags profiles fail-fast suite third-party mutants report browser-check bench-report clean
+.PHONY: all deps run test unit unit-asan layers gateway-flags profiles fastapi-selftest fail-fast suite third-party mutants report browser-check bench-report clean
 .DEFAULT_GOAL := all
 # Objects reached through pattern-rule chains are kept (and make test's output
 # still ends with the suite's closing line, not a list of removed files).
@@ -169,6 +169,11 @@ gateway-flags: all
 profiles: all
 	@HARNESS=$(HARNESS) harness/tests/profiles.sh
 
+# The FastAPI target (the seeds' own stack) keeps its contract, and each of its
+# seed mutants breaks it: its own self-test, until the scenarios speak profiles.
+fastapi-selftest: deps
+	@/usr/bin/python3 fixtures/targets/fastapi/selftest.py
+
 # Targets that answer nothing: the run ends early with every case failed and why.
 fail-fast: all
 	@HARNESS=$(HARNESS) harness/tests/fail_fast.sh
@@ -180,7 +185,7 @@ mutants: all $(GATEWAY_RUN)
 	  HARNESS_FLAGS="--step-timeout 1000 $(HARNESS_FLAGS)" fixtures/mutants/kill.sh
 
 # The suite comes last so that the run ends with its "N passed, N failed" line.
-test: layers unit unit-asan gateway-flags profiles third-party fail-fast mutants browser-check soak-short soak-proof torture-short \
+test: layers unit unit-asan gateway-flags profiles fastapi-selftest third-party fail-fast mutants browser-check soak-short soak-proof torture-short \
       fuzz-replay fuzz-cfl-build suite
 
 clean:

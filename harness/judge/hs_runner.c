@@ -294,6 +294,7 @@ static int start_target(run_ctx *x, char *err, size_t errlen)
     char **args = x->o->target_cmd ? NULL : gateway_args(x);
     hs_launch l = { .gateway = x->o->gateway, .cmd = x->o->target_cmd, .gateway_args = args,
                     .dir = x->dir, .stderr_path = stderr_path, .secret = x->secret,
+                    .secret_env = x->o->profile->token.secret_env,
                     .seed = x->o->seed, .fiu_ctrl = x->fiu_prefix,
                     .posix = launch_posix(x->s), .nposix = x->s->nposix,
                     .preload_first = x->o->preload_first,
@@ -418,7 +419,8 @@ static void token_words(const hs_profile *p, hs_token_in place, const char **nam
 static void auth_request(run_ctx *x, const hs_step *st, char *path, size_t plen,
                          char *hdr, size_t hlen, char *err, size_t errlen)
 {
-    const char *base = x->url_path[0] && strcmp(x->url_path, "/") ? x->url_path : st->path;
+    const char *base = x->url_path[0] && strcmp(x->url_path, "/") ? x->url_path
+                     : st->path ? st->path : x->o->profile->app_path;
     char *tok = st->token_raw ? strdup(st->token_raw)
               : hs_token_make(st->token, st->user ? st->user : st->conn, x->secret, err, errlen);
     hs_token_in place = token_place(x, st);

@@ -955,9 +955,9 @@ static int check_connect(const hs_schema_ctx *c, const hs_where *w, json_t *obj,
     if (k && !st->handshake)
         return hs_schema_fail_key(c, &m, &m, "only applies to a WebSocket "
                                   "upgrade, not to \"handshake\": false");
-    if (dup_default(c, w, &st->token, "valid") != 0 ||
-        dup_default(c, w, &st->token_in, "header") != 0 ||
-        dup_default(c, w, &st->path, "/ws") != 0)
+    /* No default path or token place: those are the target's dialect, and
+     * the runner takes them from its profile. */
+    if (dup_default(c, w, &st->token, "valid") != 0)
         return HS_SCN_ERR;
     return dup_default(c, w, &st->user, st->conn);
 }

@@ -136,8 +136,8 @@ typedef struct hs_step {
     char *token;           /* valid, missing, expired, forged, alg_none,
                               wrong_secret, garbage, oversized; default valid */
     char *token_raw;       /* a literal token, overrides token */
-    char *token_in;        /* header or query; default header */
-    char *path;            /* default /ws; may carry a query */
+    char *token_in;        /* header or query; NULL: where the profile says */
+    char *path;            /* NULL: the profile's app_path; may carry a query */
     int expect_status;     /* connect: default 101; http: default 200 */
     json_t *headers;       /* object: extra request headers, or NULL */
     char *ws_key;          /* NULL: random; "": header omitted */

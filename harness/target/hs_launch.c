@@ -228,7 +228,8 @@ static int build_env(const hs_launch *l, launch_parts *p, char *err, size_t errl
     int ne = 0;
 
     if (l->secret) {
-        snprintf(p->secret_env, sizeof(p->secret_env), "GATEWAY_JWT_SECRET=%s", l->secret);
+        snprintf(p->secret_env, sizeof(p->secret_env), "%s=%s",
+                 l->secret_env ? l->secret_env : "GATEWAY_JWT_SECRET", l->secret);
         p->env[ne++] = p->secret_env;
     }
     snprintf(p->seed_env, sizeof(p->seed_env), "FIU_PRNG_SEED=%lu", l->seed);

@@ -6,7 +6,8 @@
  * port file, the seed, libfiu's control FIFO, then the caller's flags) or a
  * user's --target-cmd, split without a shell, with "{port}", "{port_file}"
  * and "{fiu_ctrl}" substituted. Its environment carries the token secret
- * (GATEWAY_JWT_SECRET) and FIU_PRNG_SEED, so which calls a probabilistic
+ * (in the variable its profile names, GATEWAY_JWT_SECRET by default) and
+ * FIU_PRNG_SEED, so which calls a probabilistic
  * fault hits is reproducible. POSIX faults go through libfiu's own preload
  * (the way fiu-run does it): FIU_ENABLE holds one enable_random command per
  * fault, with an explicit probability and errno, since libfiu's defaults
@@ -41,7 +42,8 @@ typedef struct hs_launch {
     char *const *gateway_args;  /* more reference-gateway flags, NULL-terminated, or NULL */
     const char *dir;            /* scratch folder: the port file goes there */
     const char *stderr_path;    /* the target's stderr and stdout; NULL: /dev/null */
-    const char *secret;         /* GATEWAY_JWT_SECRET, or NULL */
+    const char *secret;         /* the token secret, or NULL */
+    const char *secret_env;     /* its variable; NULL: GATEWAY_JWT_SECRET */
     unsigned long seed;         /* --seed (reference) and FIU_PRNG_SEED */
     const char *fiu_ctrl;       /* libfiu control FIFO prefix, or NULL */
     const hs_launch_posix *posix;  /* POSIX faults through libfiu's preload */

@@ -182,6 +182,22 @@ static void test_mistakes_refused(void **state)
     assert_refused("logs.lifecycle.state", NULL, "logs.lifecycle: missing required key \"state\"");
 }
 
+/* Every profile the repository ships loads. */
+static void test_shipped_profiles_load(void **state)
+{
+    static const char *const shipped[] = { HS_PROFILE_DEFAULT,
+                                           "fixtures/targets/fastapi/profile.json", NULL };
+    char err[512];
+    hs_profile *p;
+
+    for (size_t i = 0; shipped[i]; i++) {
+        p = NULL;
+        if (hs_profile_load(shipped[i], &p, err, sizeof(err)) != HS_PROFILE_OK)
+            fail_msg("%s", err);
+        hs_profile_free(p);
+    }
+}
+
 static void test_not_json_names_the_line(void **state)
 {
     static const char text[] = "{\n  \"format\": \"wsfault-profile/1\",\n  \"name\": \n}\n";
@@ -201,6 +217,7 @@ int main(void)
         cmocka_unit_test(test_requests_from_templates),
         cmocka_unit_test(test_no_health_is_allowed),
         cmocka_unit_test(test_mistakes_refused),
+        cmocka_unit_test(test_shipped_profiles_load),
         cmocka_unit_test(test_not_json_names_the_line),
     };
 

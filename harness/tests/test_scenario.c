@@ -322,8 +322,9 @@ static void test_defaults_steps(void **state)
     assert_string_equal(c->user, "main");
     assert_string_equal(c->token, "valid");
     assert_null(c->token_raw);
-    assert_string_equal(c->token_in, "header");
-    assert_string_equal(c->path, "/ws");
+    /* Where the token goes and the path are the target's: its profile says. */
+    assert_null(c->token_in);
+    assert_null(c->path);
     assert_int_equal(c->expect_status, 101);
     assert_null(c->headers);
     assert_null(c->ws_key);
