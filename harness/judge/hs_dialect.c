@@ -4,6 +4,7 @@
  */
 #include "judge/hs_dialect.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "scenario/hs_match.h"
@@ -63,6 +64,80 @@ int hs_dialect_degraded(const hs_profile *p, const json_t *msg)
 const char *hs_dialect_event(const hs_profile *p, size_t k)
 {
     return k < hs_profile_nevents(p) ? p->answers.events[k] : NULL;
+}
+
+/* ---- matchers ---------------------------------------------------------------- */
+
+/* A copy of base (a matcher, or NULL) to add paths to. */
+static json_t *from(const json_t *base)
+{
+    return base ? json_deep_copy(base) : json_object();
+}
+
+json_t *hs_dialect_error_matcher(const hs_profile *p, int kind, const char *id,
+                                 int retry_hint)
+{
+    json_t *m = from(p->answers.error);
+
+    json_object_set_new(m, p->answers.error_code, json_string(p->errors[kind]));
+    if (id)
+        json_object_set_new(m, p->answers.id, json_string(id));
+    if (retry_hint && p->answers.retry_hint)
+        json_object_set_new(m, p->answers.retry_hint, json_pack("{s:b}", "$exists", 1));
+    return m;
+}
+
+json_t *hs_dialect_pong_matcher(const hs_profile *p, const char *id)
+{
+    json_t *m = from(p->answers.pong);
+
+    json_object_set_new(m, p->answers.id, json_string(id));
+    return m;
+}
+
+json_t *hs_dialect_notice_matcher(const hs_profile *p, const char *reason)
+{
+    json_t *m = from(p->answers.notice);
+
+    if (reason && p->answers.notice_reasons)
+        json_object_set_new(m, p->answers.notice_reasons,
+                            json_pack("{s:s}", "$contains", reason));
+    return m;
+}
+
+/* "deps.bridge" or "dependencies.bridge.state": where a dependency's state is. */
+static void dep_path(const hs_profile *p, const char *name, char *buf, size_t len)
+{
+    const hs_profile_health *k = &p->health;
+
+    snprintf(buf, len, "%s.%s%s%s", k->dependencies, name, k->dependency_state ? "." : "",
+             k->dependency_state ? k->dependency_state : "");
+}
+
+json_t *hs_dialect_health_matcher(const hs_profile *p, const json_t *state)
+{
+    const hs_profile_health *k = &p->health;
+    json_t *m = json_object(), *v, *name;
+    char path[512];
+    size_t i;
+
+    if ((v = json_object_get(state, "ready")) && k->ready)
+        json_object_set_new(m, k->ready, json_is_true(v) ? json_incref(k->ready_value)
+                                                         : json_pack("{s:O}", "$ne",
+                                                                     k->ready_value));
+    if ((v = json_object_get(state, "degraded")) && k->status && k->status_degraded)
+        json_object_set_new(m, k->status, json_is_true(v)
+                            ? json_string(k->status_degraded)
+                            : json_pack("{s:s}", "$ne", k->status_degraded));
+    if ((v = json_object_get(state, "connections")))
+        json_object_set(m, k->connections, v);
+    json_array_foreach(json_object_get(state, "failed"), i, name) {
+        if (!k->dependencies)
+            break;
+        dep_path(p, json_string_value(name), path, sizeof(path));
+        json_object_set_new(m, path, json_string(k->dependency_failed));
+    }
+    return m;
 }
 
 /* ---- health ---------------------------------------------------------------- */

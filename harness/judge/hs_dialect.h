@@ -39,6 +39,23 @@ int hs_dialect_degraded(const hs_profile *p, const json_t *msg);
 /* Is the answer's label the complete agent answer's event k (0-based)? */
 const char *hs_dialect_event(const hs_profile *p, size_t k);
 
+/* ---- what scenarios expect, as matchers of the dialect ---- */
+
+/* An error of kind (hs_err_kind), for request id (NULL: any), with a retry
+ * hint when asked. A new matcher object. */
+json_t *hs_dialect_error_matcher(const hs_profile *p, int kind, const char *id,
+                                 int retry_hint);
+
+/* The pong of ping id. */
+json_t *hs_dialect_pong_matcher(const hs_profile *p, const char *id);
+
+/* The degraded notice, one of whose reasons holds reason (NULL: any). */
+json_t *hs_dialect_notice_matcher(const hs_profile *p, const char *reason);
+
+/* A health document in the state a scenario names: ready, degraded,
+ * failed dependencies, connections; "settled" is hs_dialect_settled's. */
+json_t *hs_dialect_health_matcher(const hs_profile *p, const json_t *state);
+
 /* ---- health ---- */
 
 /* The target has a health endpoint: its path, else NULL. */

@@ -160,11 +160,6 @@ static int counts_settled(const json_t *h, const void *arg)
     return hs_dialect_settled(arg, h);
 }
 
-static int matches(const json_t *h, const void *m)
-{
-    return hs_match(m, h, NULL, 0);
-}
-
 /* ---- the target ------------------------------------------------------ */
 
 static const char *fault_mode_arg(const hs_fault *f, char *buf, size_t len)
@@ -683,7 +678,8 @@ static void closest_miss(hs_client *c, const json_t *m, char *why, size_t len)
         }
 }
 
-static int step_expect(run_ctx *x, const hs_step *st)
+/* Wait for an unconsumed frame that matches m; consume it. */
+static int expect_matching(run_ctx *x, const hs_step *st, const json_t *m)
 {
     hs_client *c = find_client(x, st->conn);
     double end = hs_now_ms() + step_ms(x, st);
@@ -691,10 +687,11 @@ static int step_expect(run_ctx *x, const hs_step *st)
     long i;
 
     if (!c) {
-        FAIL(x, st, "expect on \"%s\", which was never connected", st->conn);
+        FAIL(x, st, "%s on \"%s\", which was never connected", hs_step_kind_name(st->kind),
+             st->conn);
         return -1;
     }
-    while ((i = hs_client_find(c, st->match)) < 0) {
+    while ((i = hs_client_find(c, m)) < 0) {
         int left = (int)(end - hs_now_ms());
         if (left <= 0 || hs_client_pump(c, left) == HS_CLIENT_GONE)
             break;
@@ -703,12 +700,66 @@ static int step_expect(run_ctx *x, const hs_step *st)
         c->inbox[i].consumed = 1;
         return 0;
     }
-    closest_miss(c, st->match, why, sizeof(why));
-    want = json_dumps(st->match, JSON_COMPACT);
+    closest_miss(c, m, why, sizeof(why));
+    want = json_dumps(m, JSON_COMPACT);
     FAIL(x, st, "%s: no frame matching %.200s %s (closest: %s)", c->name, want ? want : "?",
          c->close_code ? "before the connection closed" : "within the timeout", why);
     free(want);
     return -1;
+}
+
+static int step_expect(run_ctx *x, const hs_step *st)
+{
+    return expect_matching(x, st, st->match);
+}
+
+/* expect_error, expect_pong, expect_notice: the profile says what they look
+ * like in this target's dialect. */
+static int step_expect_answer(run_ctx *x, const hs_step *st)
+{
+    const hs_profile *p = x->o->profile;
+    json_t *m = st->kind == HS_STEP_EXPECT_ERROR
+                    ? hs_dialect_error_matcher(p, st->error_kind, st->request_id, st->retry_hint)
+              : st->kind == HS_STEP_EXPECT_PONG ? hs_dialect_pong_matcher(p, st->request_id)
+              : hs_dialect_notice_matcher(p, st->notice_reason);
+    int rc = expect_matching(x, st, m);
+
+    json_decref(m);
+    return rc;
+}
+
+/* The request's n-th copy: with repeat, ids stay unique ("r1-2"). */
+static json_t *request_copy(const run_ctx *x, const hs_step *st, int n)
+{
+    char id[512];
+
+    snprintf(id, sizeof(id), st->repeat > 1 ? "%s-%d" : "%s",
+             st->request_id ? st->request_id : "", n + 1);
+    return hs_profile_request(x->o->profile, (hs_req_kind)st->req_kind, st->req_type, id,
+                              st->text);
+}
+
+/* A request of a kind, as the target's profile writes it. */
+static int step_request(run_ctx *x, const hs_step *st)
+{
+    hs_client *c = open_client(x, st);
+
+    for (int i = 0; c && i < (st->repeat > 0 ? st->repeat : 1); i++) {
+        json_t *msg = request_copy(x, st, i);
+        char *text = json_is_string(msg) ? strdup(json_string_value(msg))
+                                         : json_dumps(msg, JSON_COMPACT);
+        int rc = text ? hs_ws_send_text(c->ws, text, strlen(text)) : HS_WS_ERR;
+
+        if (json_is_object(msg))
+            hs_client_sent(c, msg);
+        json_decref(msg);
+        free(text);
+        if (rc != HS_WS_OK) {
+            hs_transcript_note(c->transcript, "send failed: %s", hs_ws_last_error(c->ws));
+            break;
+        }
+    }
+    return c ? 0 : -1;
 }
 
 static int await_request(hs_client *c, const char *id, double end)
@@ -924,24 +975,58 @@ static int step_http(run_ctx *x, const hs_step *st)
     return 0;
 }
 
+/* What a health step waits for: its own matcher, the state it names in the
+ * dialect's terms (as a matcher), and counts back at baseline. */
+typedef struct health_want {
+    const json_t *match;
+    json_t *state;
+    int settled;
+    const hs_profile *p;
+} health_want;
+
+static int health_holds(const json_t *h, const void *arg)
+{
+    const health_want *w = arg;
+
+    return (!w->match || hs_match(w->match, h, NULL, 0)) &&
+           (!w->state || hs_match(w->state, h, NULL, 0)) &&
+           (!w->settled || hs_dialect_settled(w->p, h));
+}
+
+/* Say which part of the want the health document misses. */
+static void health_miss(run_ctx *x, const hs_step *st, const health_want *w, const json_t *h)
+{
+    char why[300];
+
+    if (check_body(x, st, "GET health", h) != 0)
+        return;
+    if (w->state && !hs_match(w->state, h, why, sizeof(why)))
+        FAIL(x, st, "health is not in the state the step names: %s", why);
+    else if (w->settled && !hs_dialect_settled(w->p, h))
+        FAIL(x, st, "health: connection and handler counts are not back at baseline");
+}
+
 static int step_health(run_ctx *x, const hs_step *st)
 {
+    health_want w = { st->match, NULL, 0, x->o->profile };
     json_t *h;
 
     if (!x->has_health) {
-        FAIL(x, st, "the target does not serve /health");
+        FAIL(x, st, "the target serves no health endpoint (its profile, or no answer)");
         return -1;
     }
-    h = st->wait ? health_until(x, matches, st->match, step_ms(x, st))
+    w.state = st->state ? hs_dialect_health_matcher(x->o->profile, st->state) : NULL;
+    w.settled = json_is_true(json_object_get(st->state, "settled"));
+    h = st->wait ? health_until(x, health_holds, &w, step_ms(x, st))
                  : health(x, step_ms(x, st));
-    hs_transcript_note(x->http_log, "GET /health%s", st->wait ? " (until it matches)" : "");
-    if (!h) {
-        FAIL(x, st, "GET /health did not answer 200 with JSON");
-        return -1;
-    }
-    check_body(x, st, "GET /health", h);
+    hs_transcript_note(x->http_log, "GET health%s", st->wait ? " (until it matches)" : "");
+    if (!h)
+        FAIL(x, st, "GET health did not answer 200 with JSON");
+    else if (!health_holds(h, &w))
+        health_miss(x, st, &w, h);
     json_decref(h);
-    return 0;
+    json_decref(w.state);
+    return h ? 0 : -1;
 }
 
 static int step_fault(run_ctx *x, const hs_step *st)
@@ -1003,6 +1088,10 @@ static int run_step(run_ctx *x, const hs_step *st)
     case HS_STEP_SLEEP: return step_sleep(x, st);
     case HS_STEP_SIGNAL: return step_signal(x, st);
     case HS_STEP_EXPECT_MESSAGE: return step_expect_message(x, st);
+    case HS_STEP_REQUEST: return step_request(x, st);
+    case HS_STEP_EXPECT_ERROR:
+    case HS_STEP_EXPECT_PONG:
+    case HS_STEP_EXPECT_NOTICE: return step_expect_answer(x, st);
     }
     return -1;
 }

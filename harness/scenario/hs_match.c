@@ -190,6 +190,20 @@ static const char *type_name(const json_t *v)
     }
 }
 
+/* A string holding s, or an array with such a string (a list of reasons). */
+static int contains(const json_t *v, const char *s)
+{
+    json_t *x;
+    size_t i;
+
+    if (json_is_string(v))
+        return strstr(json_string_value(v), s) != NULL;
+    json_array_foreach((json_t *)v, i, x)
+        if (json_is_string(x) && strstr(json_string_value(x), s))
+            return 1;
+    return 0;
+}
+
 static int op_holds(const char *op, const json_t *arg, const json_t *v)
 {
     if (strcmp(op, "$exists") == 0)
@@ -211,8 +225,7 @@ static int op_holds(const char *op, const json_t *arg, const json_t *v)
     if (strcmp(op, "$lte") == 0)
         return json_is_number(v) && json_number_value(v) <= json_number_value(arg);
     if (strcmp(op, "$contains") == 0)
-        return json_is_string(v) &&
-               strstr(json_string_value(v), json_string_value(arg)) != NULL;
+        return contains(v, json_string_value(arg));
     return strcmp(type_name(v), json_string_value(arg)) == 0;
 }
 

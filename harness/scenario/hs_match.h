@@ -10,7 +10,7 @@
  *   {"$ne": V}                present and not equal to V
  *   {"$in": [V, ...]}         equal to one of the values
  *   {"$gte": N} {"$lte": N}   a number, bounded (both may appear together)
- *   {"$contains": "s"}        a string containing s
+ *   {"$contains": "s"}        a string containing s, or an array with one
  *   {"$type": "string"|"number"|"boolean"|"object"|"array"|"null"}
  */
 #ifndef HS_MATCH_H

@@ -21,6 +21,7 @@
 #include "util/hs_hex.h"
 #include "wire/hs_deflate.h"
 #include "scenario/hs_match.h"
+#include "scenario/hs_profile.h"
 #include "scenario/hs_scenario.h"
 #include "scenario/hs_schema.h"
 
@@ -899,8 +900,77 @@ static const hs_field http_fields[] = {
     { .key = NULL }
 };
 
+/* ---- steps in the target's dialect (hs_profile) ---- */
+
+static const char *const req_kinds[] = { "agent", "ping", "unknown", "invalid_message",
+                                         "invalid_json", NULL };
+static const char *const err_kinds[] = { "unknown_type", "session_unavailable",
+                                         "not_ready", "invalid_json", "invalid_message",
+                                         "no_handler", "binary_unsupported", NULL };
+
+static const hs_field request_fields[] = {
+    { .key = "kind", .parse = hs_field_enum, .off = STEP(req_kind), .names = req_kinds },
+    { .key = "type", .parse = hs_field_string, .off = STEP(req_type), .tag = HS_STR_NONEMPTY },
+    { .key = "id", .parse = hs_field_string, .off = STEP(request_id), .tag = HS_STR_NONEMPTY },
+    { .key = "text", .parse = hs_field_string, .off = STEP(text) },
+    { .key = "repeat", .parse = hs_field_int, .off = STEP(repeat), .lo = 1, .hi = 100000 },
+    { .key = NULL }
+};
+
+static const hs_field expect_error_fields[] = {
+    { .key = "error", .parse = hs_field_enum, .off = STEP(error_kind), .names = err_kinds },
+    { .key = "id", .parse = hs_field_string, .off = STEP(request_id), .tag = HS_STR_NONEMPTY },
+    { .key = "retry_hint", .parse = hs_field_bool, .off = STEP(retry_hint) },
+    { .key = NULL }
+};
+
+static const hs_field expect_pong_fields[] = {
+    { .key = "id", .parse = hs_field_string, .off = STEP(request_id), .tag = HS_STR_NONEMPTY },
+    { .key = NULL }
+};
+
+static const hs_field expect_notice_fields[] = {
+    { .key = "reason", .parse = hs_field_string, .off = STEP(notice_reason),
+      .tag = HS_STR_NONEMPTY },
+    { .key = NULL }
+};
+
+/* health's "state": what the contract needs, in no dialect. */
+static const hs_field health_state_fields[] = {
+    { .key = "ready", .parse = hs_field_bool, .off = 0 },
+    { .key = "degraded", .parse = hs_field_bool, .off = 0 },
+    { .key = "failed", .parse = hs_field_strlist, .off = 0, .tag = HS_STR_NONEMPTY },
+    { .key = "settled", .parse = hs_field_bool, .off = 0 },
+    { .key = "connections", .parse = hs_field_int, .off = 0, .lo = 0, .hi = 1000000 },
+    { .key = NULL }
+};
+
+/* Each key is checked into a scratch slot; the object itself is kept. */
+static int f_health_state(const hs_schema_ctx *c, const hs_where *w, json_t *v, void *dst,
+                          const hs_field *f)
+{
+    union { int i; char **list; } scratch[5];
+    hs_field fields[6];
+    hs_table tab = { fields, scratch };
+    int rc;
+
+    memset(scratch, 0, sizeof(scratch));
+    memcpy(fields, health_state_fields, sizeof(fields));
+    for (size_t k = 0; k < 5; k++)
+        fields[k].off = k * sizeof(scratch[0]);
+    rc = hs_schema_object(c, w, v, &tab, 1, " in \"state\"");
+    hs_schema_strlist_free(scratch[2].list);
+    if (rc == HS_SCHEMA_OK && json_object_size(v) == 0)
+        return hs_schema_fail(c, w, "says nothing: give ready, degraded, failed, settled "
+                              "or connections");
+    if (rc == HS_SCHEMA_OK)
+        *(json_t **)dst = json_incref(v);
+    return rc;
+}
+
 static const hs_field health_fields[] = {
     { .key = "match", .parse = f_match, .off = STEP(match) },
+    { .key = "state", .parse = f_health_state, .off = STEP(state) },
     { .key = "wait", .parse = hs_field_bool, .off = STEP(wait) },
     { .key = NULL }
 };
@@ -1087,7 +1157,35 @@ static int check_http(const hs_schema_ctx *c, const hs_where *w, json_t *obj,
 static int check_health(const hs_schema_ctx *c, const hs_where *w, json_t *obj,
                         hs_step *st)
 {
-    return hs_schema_require(c, w, obj, "match");
+    if (!st->match && !st->state)
+        return hs_schema_fail(c, w, "needs \"match\" (the health document's own "
+                              "fields) or \"state\" (in the contract's terms)");
+    return HS_SCN_OK;
+}
+
+static int check_request(const hs_schema_ctx *c, const hs_where *w, json_t *obj,
+                         hs_step *st)
+{
+    hs_where m = hs_where_member(w, "type");
+
+    if (st->req_kind != HS_REQ_INVALID_JSON && hs_schema_require(c, w, obj, "id") != 0)
+        return HS_SCN_ERR;
+    if (st->req_type && st->req_kind != HS_REQ_AGENT)
+        return hs_schema_fail_key(c, &m, &m, "names an agent request's type alias: "
+                                  "only with \"kind\": \"agent\"");
+    return HS_SCN_OK;
+}
+
+static int check_expect_error(const hs_schema_ctx *c, const hs_where *w, json_t *obj,
+                              hs_step *st)
+{
+    return hs_schema_require(c, w, obj, "error");
+}
+
+static int check_expect_pong(const hs_schema_ctx *c, const hs_where *w, json_t *obj,
+                             hs_step *st)
+{
+    return hs_schema_require(c, w, obj, "id");
 }
 
 /*
@@ -1181,6 +1279,13 @@ static const step_kind step_kinds[] = {
     [HS_STEP_SIGNAL] = { "signal", signal_fields, check_signal, 0 },
     [HS_STEP_EXPECT_MESSAGE] = { "expect_message", expect_message_fields,
                                  check_expect_message, K_NEEDS_CONN | K_EXPECTS },
+    [HS_STEP_REQUEST] = { "request", request_fields, check_request, K_NEEDS_CONN },
+    [HS_STEP_EXPECT_ERROR] = { "expect_error", expect_error_fields, check_expect_error,
+                               K_NEEDS_CONN | K_EXPECTS },
+    [HS_STEP_EXPECT_PONG] = { "expect_pong", expect_pong_fields, check_expect_pong,
+                              K_NEEDS_CONN | K_EXPECTS },
+    [HS_STEP_EXPECT_NOTICE] = { "expect_notice", expect_notice_fields, NULL,
+                                K_NEEDS_CONN | K_EXPECTS },
 };
 
 #define NKINDS (sizeof(step_kinds) / sizeof(step_kinds[0]))
@@ -1581,6 +1686,10 @@ static void free_step(hs_step *st)
     free(st->bytes);
     json_decref(st->match);
     free(st->request_id);
+    free(st->req_type);
+    free(st->text);
+    free(st->notice_reason);
+    json_decref(st->state);
     free(st->reason);
     free(st->method);
     free(st->body);

@@ -32,10 +32,14 @@ typedef enum hs_step_kind {
     HS_STEP_FAULT,         /* enable or disable a fault point at run time */
     HS_STEP_SLEEP,         /* wait a fixed time (only for time-based behaviour) */
     HS_STEP_SIGNAL,        /* send a signal to the spawned target */
-    HS_STEP_EXPECT_MESSAGE /* wait for one message or pong and compare its bytes */
+    HS_STEP_EXPECT_MESSAGE,/* wait for one message or pong and compare its bytes */
+    HS_STEP_REQUEST,       /* send a request of a kind, in the target's dialect */
+    HS_STEP_EXPECT_ERROR,  /* wait for an error of a kind (for a request) */
+    HS_STEP_EXPECT_PONG,   /* wait for the pong of a ping */
+    HS_STEP_EXPECT_NOTICE  /* wait for the degraded notice (naming a part) */
 } hs_step_kind;
 
-#define HS_STEP_LAST HS_STEP_EXPECT_MESSAGE
+#define HS_STEP_LAST HS_STEP_EXPECT_NOTICE
 
 /*
  * Conformance verdicts (a scenario with "rfc"), in order of severity; the
@@ -172,9 +176,21 @@ typedef struct hs_step {
     /* expect, http, health */
     json_t *match;         /* matcher object (see hs_match.h), or NULL */
 
-    /* expect_events */
+    /* expect_events; request, expect_error, expect_pong ("id") */
     char *request_id;
     int degraded;          /* -1 any, 0 must be false, 1 must be true */
+
+    /* request, expect_error, expect_notice: in the target's dialect, which
+       its profile (hs_profile) spells out */
+    int req_kind;          /* hs_req_kind: agent (default), ping, unknown,
+                              invalid_message, invalid_json */
+    char *req_type;        /* agent: the type alias; NULL: the profile's first */
+    char *text;            /* agent: the request's text; NULL: "" */
+    int error_kind;        /* expect_error: hs_err_kind */
+    int retry_hint;        /* expect_error: the error must carry a retry hint */
+    char *notice_reason;   /* expect_notice: text one of its reasons holds */
+    json_t *state;         /* health: {"ready", "degraded", "failed",
+                              "settled", "connections"}, or NULL */
 
     /* expect_close */
     int close_code;        /* 0: any code; -1: abnormal (no close frame) */

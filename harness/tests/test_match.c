@@ -118,6 +118,14 @@ static void test_numbers_by_value(void **state)
 
 /* A path that could never resolve is refused, not a silent "absent" that
  * would make {"$exists": false} pass on any document. */
+/* $contains on an array: one of its strings holds the text (a list of
+ * reasons). */
+static void test_contains_in_a_list(void **state)
+{
+    assert_matches("{\"payload.tags\": {\"$contains\": \"b\"}}");
+    assert_misses("{\"payload.tags\": {\"$contains\": \"z\"}}");
+}
+
 static void test_unresolvable_paths_refused(void **state)
 {
     char long_seg[300], matcher[400], want[400];
@@ -241,8 +249,8 @@ static void test_contains(void **state)
     assert_matches("{\"payload.code\": {\"$contains\": \"\"}}");
     assert_misses("{\"payload.code\": {\"$contains\": \"avail\"}}");
     assert_misses("{\"payload.code\": {\"$contains\": \"UNAVAILABLE!\"}}");
-    /* Strings only: not an element of an array, not a number's digits. */
-    assert_misses("{\"payload.tags\": {\"$contains\": \"a\"}}");
+    /* A string, or a string in an array; never a number's digits. */
+    assert_matches("{\"payload.tags\": {\"$contains\": \"a\"}}");
     assert_misses("{\"payload.retry_after_ms\": {\"$contains\": \"5\"}}");
 }
 
@@ -388,6 +396,7 @@ int main(void)
         cmocka_unit_test(test_numbers_by_value),
         cmocka_unit_test(test_nested_objects),
         cmocka_unit_test(test_unresolvable_paths_refused),
+        cmocka_unit_test(test_contains_in_a_list),
         cmocka_unit_test(test_paths),
         cmocka_unit_test(test_long_segment),
         cmocka_unit_test(test_exists),

@@ -34,6 +34,12 @@ typedef struct bad_case {
 } bad_case;
 
 static const bad_case bad_cases[] = {
+    { "request-no-id.json", 6, 5, "steps[1]: missing required key \"id\"" },
+    { "request-type-not-agent.json", 6, 52,
+      "steps[1].type: names an agent request's type alias: only with \"kind\": \"agent\"" },
+    { "expect-error-kind-typo.json", 6, 39,
+      "steps[1].error: unknown value \"unknown_typ\"; did you mean \"unknown_type\"?" },
+    { "health-says-nothing.json", 6, 33, "steps[1].state: says nothing" },
     { "close-reason-no-code.json", 6, 23, "steps[1].reason: needs a \"code\"" },
     { "close-reserved-code.json", 6, 31, "steps[1].code: 1005 is reserved" },
     { "conn-before-connect.json", 5, 5,

@@ -1022,6 +1022,11 @@ static int on_close(hs_wsconn *c, const hs_frame *f, hs_ws_msg *m)
         return peer_violation(c, "close reason is not valid UTF-8 (5.5.1)");
     if (!c->close_sent && send_close(c, code == 1005 ? 0 : code, NULL) != HS_WS_OK)
         hs_transcript_note(c->transcript, "close echo not sent: %s", c->err);
+    /* The closing handshake is complete: our FIN lets a server that waits
+     * for the client's (as uvicorn's websockets does, RFC 6455 7.1.1) end
+     * the connection now; the read side stays open to see the server's. */
+    if (c->close_sent)
+        shutdown(c->fd, SHUT_WR);
     c->close_returned = 1;
     m->opcode = HS_OP_CLOSE;
     m->close_code = code;
