@@ -125,9 +125,20 @@ unit: deps $(BUILD)/gateway $(TESTS)
 unit-asan: deps $(BUILD)/gateway $(ASAN_TESTS)
 	@rc=0; for t in $(ASAN_TESTS); do $(SAN_ENV) timeout $(UNIT_TIMEOUT) $$t || { echo "$$t: exit $$?" >&2; rc=1; }; done; exit $$rc
 
-# The main job: the whole suite against the reference gateway.
+# The main job: the whole suite against the reference gateway, or with
+# TARGET=fastapi the seed, degradation and security scenarios against the
+# FastAPI gateway (the seeds' own stack), through its profile.
+TARGET ?= reference
+FASTAPI_CMD := /usr/bin/python3 fixtures/targets/fastapi/gateway.py --port {port} \
+               --port-file {port_file} --fiu-ctrl {fiu_ctrl}
+FASTAPI_RUN := --profile fixtures/targets/fastapi/profile.json --target-cmd '$(FASTAPI_CMD)' \
+               scenarios/seeds scenarios/degradation scenarios/security
+RUN_reference = $(LSAN_ENV) $(HARNESS) --gateway $(GATEWAY_RUN) $(HARNESS_FLAGS) scenarios
+RUN_fastapi = $(HARNESS) $(HARNESS_FLAGS) $(FASTAPI_RUN)
+
 run: all $(GATEWAY_RUN)
-	@$(LSAN_ENV) $(HARNESS) --gateway $(GATEWAY_RUN) $(HARNESS_FLAGS) scenarios; rc=$$?; \
+	@$(if $(RUN_$(TARGET)),,echo "make run: TARGET is reference or fastapi, not $(TARGET)" >&2; exit 2;) \
+	$(RUN_$(TARGET)); rc=$$?; \
 	echo "report: reports/latest/index.html"; exit $$rc
 
 # Every #include against the layer table of harness/README.md.

@@ -450,7 +450,7 @@ static void apply_strict(const hs_cli *c, json_t *cases)
             ", close ", json_string_value(json_object_get(v, "close"))));
         json_object_del(k, "known_issue");
         json_object_set_new(k, "status", json_string("failed"));
-        hs_known_apply(k, c->suite.known, c->suite.target_name);
+        hs_known_apply(k, c->suite.known, c->suite.target_name, c->suite.run.profile->name);
         hs_suite_print_failure(k);
     }
 }

@@ -205,6 +205,20 @@ static int counts_failures(const hs_profile *p, const json_t *deps)
     return 0;
 }
 
+/* A count above 0, or an object holding one: failures so far. */
+static int some_failures(const json_t *v)
+{
+    const char *k;
+    json_t *x;
+
+    if (json_is_integer(v))
+        return json_integer_value(v) > 0;
+    json_object_foreach((json_t *)v, k, x)
+        if (json_is_integer(x) && json_integer_value(x) > 0)
+            return 1;
+    return 0;
+}
+
 int hs_dialect_names_failure(const hs_profile *p, const json_t *h)
 {
     const hs_profile_health *k = &p->health;
@@ -214,6 +228,8 @@ int hs_dialect_names_failure(const hs_profile *p, const json_t *h)
     int named = json_array_size(failed) > 0;
 
     json_decref(failed);
+    if (k->failure_counts && some_failures(hs_match_path(h, k->failure_counts)))
+        return 1;
     if (k->status_degraded && json_is_string(st) &&
         strcmp(json_string_value(st), k->status_degraded) == 0)
         return 1;

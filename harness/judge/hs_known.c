@@ -8,7 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *known_reason(const json_t *list, const char *id, const char *target)
+static const char *known_reason(const json_t *list, const char *id, const char *target,
+                                const char *profile)
 {
     json_t *k;
     size_t i;
@@ -17,7 +18,8 @@ static const char *known_reason(const json_t *list, const char *id, const char *
         const char *t = json_string_value(json_object_get(k, "target"));
         const char *c = json_string_value(json_object_get(k, "case"));
 
-        if (t && c && (strcmp(t, "*") == 0 || strcmp(t, target) == 0) &&
+        if (t && c && (strcmp(t, "*") == 0 || strcmp(t, target) == 0 ||
+                       (profile && strcmp(t, profile) == 0)) &&
             fnmatch(c, id, 0) == 0)
             return json_string_value(json_object_get(k, "reason"));
     }
@@ -66,11 +68,11 @@ json_t *hs_known_load(const char *path, char *err, size_t errlen)
     return list;
 }
 
-void hs_known_apply(json_t *c, const json_t *list, const char *target)
+void hs_known_apply(json_t *c, const json_t *list, const char *target, const char *profile)
 {
     const char *st = json_string_value(json_object_get(c, "status"));
     const char *id = json_string_value(json_object_get(c, "id"));
-    const char *why = id && st ? known_reason(list, id, target) : NULL;
+    const char *why = id && st ? known_reason(list, id, target, profile) : NULL;
 
     if (!why || (strcmp(st, "failed") != 0 && strcmp(st, "passed") != 0))
         return;

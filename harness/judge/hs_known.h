@@ -1,7 +1,7 @@
 /*
  * hs_known: known issues, the deviations of a target that a run reports
  * without failing on them. Each entry names a target ("reference", "cmd",
- * "url" or "*"), a case id (an fnmatch pattern) and the reason, which the
+ * "url", a profile's name such as "fastapi", or "*"), a case id (an fnmatch pattern) and the reason, which the
  * results and the report show beside the case: a known failure is
  * "xfailed", and a known issue that no longer fails is "xpassed", so a fix
  * upstream is noticed.
@@ -19,6 +19,6 @@
 json_t *hs_known_load(const char *path, char *err, size_t errlen);
 
 /* An expected failure becomes xfailed, an unexpected pass xpassed. */
-void hs_known_apply(json_t *c, const json_t *list, const char *target);
+void hs_known_apply(json_t *c, const json_t *list, const char *target, const char *profile);
 
 #endif

@@ -263,6 +263,58 @@ static int remote_start_faults(run_ctx *x, char *err, size_t errlen)
     return 0;
 }
 
+/* Faults at start through libfiu's run preload: the profile says so. */
+static int preload_start(const run_ctx *x)
+{
+    return x->o->target_cmd && x->o->profile->start_faults == HS_START_PRELOAD;
+}
+
+/* Every start fault has a mode libfiu itself has (always, once, random). */
+static int start_modes_ok(const run_ctx *x)
+{
+    for (size_t i = 0; i < x->s->nfaults; i++)
+        if (!remote_mode(&x->s->faults[i]))
+            return 0;
+    return 1;
+}
+
+/* The start faults as libfiu commands for its run preload (FIU_ENABLE). */
+static char *start_enable(const run_ctx *x)
+{
+    hs_buf b = HS_BUF_INIT;
+
+    for (size_t i = 0; i < x->s->nfaults; i++) {
+        const hs_fault *f = &x->s->faults[i];
+
+        if (f->mode == HS_FAULT_PROBABILITY)
+            hs_buf_printf(&b, "%senable_random name=%s,probability=%g,failnum=1,failinfo=0",
+                          i ? "\n" : "", f->name, f->probability);
+        else
+            hs_buf_printf(&b, "%senable name=%s,failnum=1,failinfo=0%s", i ? "\n" : "",
+                          f->name, f->mode == HS_FAULT_ONCE ? ",onetime" : "");
+    }
+    return b.p;
+}
+
+/* The scenario's settings as the target's own flags (settings_mapped). */
+static char **setting_args(const run_ctx *x)
+{
+    const hs_target_opts *t = &x->s->target;
+    char *const *flags = x->o->profile->setting_flags;
+    char **argv = NULL, buf[32];
+    size_t n = 0;
+    long values[3] = { t->startup_delay_ms, t->ready_queue, t->max_message };
+
+    for (size_t k = 0; k < 3; k++) {
+        if (values[k] < 0 || (k == 2 && values[k] == 0) || !flags[k])
+            continue;
+        snprintf(buf, sizeof(buf), "%ld", values[k]);
+        hs_argv_add(&argv, &n, flags[k]);
+        hs_argv_add(&argv, &n, buf);
+    }
+    return argv;
+}
+
 /* The scenario's POSIX faults as hs_launch takes them; NULL when none. */
 static hs_launch_posix *launch_posix(const hs_scenario *s)
 {
@@ -287,13 +339,16 @@ static int start_target(run_ctx *x, char *err, size_t errlen)
 {
     char stderr_path[PATH_MAX + 64];
     char **args = x->o->target_cmd ? NULL : gateway_args(x);
+    char **cmd_args = x->o->target_cmd ? setting_args(x) : NULL;
+    char *fiu_enable = preload_start(x) ? start_enable(x) : NULL;
     hs_launch l = { .gateway = x->o->gateway, .cmd = x->o->target_cmd, .gateway_args = args,
                     .dir = x->dir, .stderr_path = stderr_path, .secret = x->secret,
                     .secret_env = x->o->profile->token.secret_env,
                     .seed = x->o->seed, .fiu_ctrl = x->fiu_prefix,
                     .posix = launch_posix(x->s), .nposix = x->s->nposix,
                     .preload_first = x->o->preload_first,
-                    .fiu_counts = counts_file(x),
+                    .fiu_counts = counts_file(x), .fiu_enable = fiu_enable,
+                    .cmd_args = cmd_args,
                     .ready_timeout_ms = remaining(x, 10000) };
     int rc;
 
@@ -303,6 +358,8 @@ static int start_target(run_ctx *x, char *err, size_t errlen)
         snprintf(stderr_path, sizeof(stderr_path), "%s/stderr.log", x->dir);
     rc = hs_launch_start(&l, &x->target, err, errlen);
     hs_argv_free(args);
+    hs_argv_free(cmd_args);
+    free(fiu_enable);
     free((void *)l.posix);
     if (rc != 0)
         return -1;
@@ -332,7 +389,7 @@ static int setup_target(run_ctx *x, char *err, size_t errlen)
     snprintf(x->fiu_prefix, sizeof(x->fiu_prefix), "%s/fiu", x->dir);
     if (start_target(x, err, errlen) != 0)
         return -1;
-    return x->o->target_cmd ? remote_start_faults(x, err, errlen) : 0;
+    return x->o->target_cmd && !preload_start(x) ? remote_start_faults(x, err, errlen) : 0;
 }
 
 /* ---- faults at run time ------------------------------------------------ */
@@ -1074,6 +1131,11 @@ static int step_signal(run_ctx *x, const hs_step *st)
 
 static int run_step(run_ctx *x, const hs_step *st)
 {
+    if (st->only && strcmp(st->only, x->o->profile->name) != 0) {
+        hs_transcript_note(x->http_log, "step %d checks what only \"%s\" has: not run here",
+                           st->index, st->only);
+        return 0;
+    }
     switch (st->kind) {
     case HS_STEP_CONNECT: return step_connect(x, st);
     case HS_STEP_SEND: return step_send(x, st);
@@ -1456,14 +1518,33 @@ static int target_settings(const hs_target_opts *t)
            t->ready_queue >= 0 || (t->args && t->args[0]);
 }
 
+/* A spawned --target-cmd target takes the scenario's settings when its
+ * profile names a flag for each (args are the reference gateway's own). */
+static int settings_mapped(const run_ctx *x)
+{
+    const hs_target_opts *t = &x->s->target;
+    char *const *flags = x->o->profile->setting_flags;
+
+    return x->o->target_cmd && !(t->args && t->args[0]) &&
+           (t->startup_delay_ms < 0 || flags[0]) && (t->ready_queue < 0 || flags[1]) &&
+           (t->max_message <= 0 || flags[2]);
+}
+
 static void prepare(run_ctx *x)
 {
     char err[512];
     json_t *h;
 
-    if ((x->o->url || x->o->target_cmd) && target_settings(&x->s->target)) {
+    if ((x->o->url || x->o->target_cmd) && target_settings(&x->s->target) &&
+        !settings_mapped(x)) {
         skip(x, "\"target\" settings (max_message, startup_delay_ms, ready_queue, "
-                "args) configure the reference gateway; this target is not it");
+                "args) configure the reference gateway; this target's profile names "
+                "no flag for them");
+        return;
+    }
+    if (preload_start(x) && !start_modes_ok(x)) {
+        skip(x, "faults with mode after/nth need the reference gateway's own --fault "
+                "(libfiu has no such mode)");
         return;
     }
     if (x->s->nposix && x->o->url) {

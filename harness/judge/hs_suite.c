@@ -459,7 +459,7 @@ static void finish_case(const hs_suite *s, const hs_suite_opts *o, worker *w, in
     hs_proc_unregister(w->pid);
     w->pid = 0;
     done[i] = collect(s, o, i, status);
-    hs_known_apply(done[i], o->known, o->target_name);
+    hs_known_apply(done[i], o->known, o->target_name, o->run.profile->name);
     stop_update(r, o, done[i]);
     if (o->run.verbose)
         print_transcript(done[i]);

@@ -21,6 +21,7 @@ static const char *const formats[] = { HS_PROFILE_FORMAT, NULL };
 static const char *const token_places[] = { "header", "query", "subprotocol", "message",
                                             NULL };
 static const char *const hits_from[] = { "health", "preload", "none", NULL };
+static const char *const start_ways[] = { "fiu_ctrl", "preload", NULL };
 static const char *const req_names[] = { "agent", "ping", "unknown", "invalid_message",
                                          "invalid_json", NULL };
 static const char *const err_names[] = { "unknown_type", "session_unavailable",
@@ -265,6 +266,7 @@ static const hs_field health_fields[] = {
     { .key = "dependency_failed", .parse = hs_field_string, .off = HEALTH(dependency_failed),
       .tag = HS_STR_NONEMPTY },
     { .key = "dependency_failures", .parse = f_path, .off = HEALTH(dependency_failures) },
+    { .key = "failure_counts", .parse = f_path, .off = HEALTH(failure_counts) },
     { .key = "faults", .parse = f_path, .off = HEALTH(faults) },
     { .key = NULL }
 };
@@ -323,6 +325,25 @@ static int f_logs(const hs_schema_ctx *c, const hs_where *w, json_t *v, void *ds
     return HS_SCHEMA_OK;
 }
 
+/* "settings": the target's own flag for each scenario "target" setting. */
+static const hs_field setting_fields[] = {
+    { .key = "startup_delay_ms", .parse = hs_field_string, .off = 0 * sizeof(char *),
+      .tag = HS_STR_NONEMPTY | HS_STR_LINE },
+    { .key = "ready_queue", .parse = hs_field_string, .off = 1 * sizeof(char *),
+      .tag = HS_STR_NONEMPTY | HS_STR_LINE },
+    { .key = "max_message", .parse = hs_field_string, .off = 2 * sizeof(char *),
+      .tag = HS_STR_NONEMPTY | HS_STR_LINE },
+    { .key = NULL }
+};
+
+static int f_settings(const hs_schema_ctx *c, const hs_where *w, json_t *v, void *dst,
+                      const hs_field *f)
+{
+    hs_table tab = { setting_fields, dst };
+
+    return hs_schema_object(c, w, v, &tab, 1, " in \"settings\"");
+}
+
 static const hs_field top_fields[] = {
     { .key = "name", .parse = hs_field_string, .off = P(name), .tag = HS_STR_NONEMPTY },
     { .key = "description", .parse = hs_field_string, .off = P(description) },
@@ -337,6 +358,9 @@ static const hs_field top_fields[] = {
     { .key = "shutdown_close", .parse = hs_field_int, .off = P(shutdown_close),
       .lo = 1000, .hi = 4999 },
     { .key = "fault_hits", .parse = hs_field_enum, .off = P(hits), .names = hits_from },
+    { .key = "start_faults", .parse = hs_field_enum, .off = P(start_faults),
+      .names = start_ways },
+    { .key = "settings", .parse = f_settings, .off = P(setting_flags) },
     { .key = NULL }
 };
 
@@ -356,9 +380,17 @@ static int check_top(const hs_schema_ctx *c, json_t *root, hs_profile *p)
     free(format);
     if (rc == HS_SCHEMA_OK)
         rc = hs_schema_require(c, NULL, root, "format");
-    for (size_t k = 0; rc == HS_SCHEMA_OK && top_fields[k].key; k++)
-        if (strcmp(top_fields[k].key, "description") != 0)
+    /* Optional keys: what a target may leave to its defaults. */
+    static const char *const optional[] = { "description", "start_faults", "settings", NULL };
+
+    for (size_t k = 0; rc == HS_SCHEMA_OK && top_fields[k].key; k++) {
+        size_t o = 0;
+
+        while (optional[o] && strcmp(optional[o], top_fields[k].key) != 0)
+            o++;
+        if (!optional[o])
             rc = hs_schema_require(c, NULL, root, top_fields[k].key);
+    }
     return rc;
 }
 
@@ -468,7 +500,7 @@ static void free_health(hs_profile_health *h)
     char **paths[] = { &h->path, &h->status, &h->status_degraded, &h->ready,
                        &h->connections, &h->handlers, &h->handlers_baseline,
                        &h->dependencies, &h->dependency_state, &h->dependency_failed,
-                       &h->dependency_failures,
+                       &h->dependency_failures, &h->failure_counts,
                        &h->faults };
 
     for (size_t k = 0; k < sizeof(paths) / sizeof(paths[0]); k++)
@@ -500,6 +532,8 @@ void hs_profile_free(hs_profile *p)
     json_decref(p->lifecycle);
     free(p->lifecycle_conn);
     free(p->lifecycle_state);
+    for (size_t k = 0; k < 3; k++)
+        free(p->setting_flags[k]);
     free(p);
 }
 

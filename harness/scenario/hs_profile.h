@@ -60,6 +60,13 @@ typedef enum hs_err_kind {
     HS_ERR_KINDS
 } hs_err_kind;
 
+/* How faults a scenario enables at start reach a target the harness spawns
+ * from --target-cmd (the reference gateway takes its own --fault flags). */
+typedef enum hs_start_faults {
+    HS_START_FIU_CTRL,      /* libfiu's remote control, once it listens */
+    HS_START_PRELOAD        /* libfiu's run preload (FIU_ENABLE), from the start */
+} hs_start_faults;
+
 /* Who can say whether a fault point fired (clause 7). */
 typedef enum hs_hits_from {
     HS_HITS_HEALTH,         /* the health document's per-point counters */
@@ -103,6 +110,8 @@ typedef struct hs_profile_health {
     char *dependency_state; /* path of the state in an entry; NULL: the entry is it */
     char *dependency_failed;/* the state of a failed one */
     char *dependency_failures; /* path of a failure count in an entry, or NULL */
+    char *failure_counts;   /* path of a count, or of an object of counts, of
+                               failures so far (any above 0 names one), or NULL */
     char *faults;           /* object: point -> {"reached", "fired"}, or NULL */
 } hs_profile_health;
 
@@ -125,6 +134,9 @@ typedef struct hs_profile {
     char *lifecycle_state;
     int shutdown_close;     /* the close code clients get on SIGTERM */
     hs_hits_from hits;
+    hs_start_faults start_faults;
+    char *setting_flags[3]; /* the flag for startup_delay_ms, ready_queue,
+                               max_message (scenario "target" settings), or NULL */
 } hs_profile;
 
 /* Load and validate path; *out is freed with hs_profile_free. */

@@ -735,6 +735,7 @@ static const hs_field common_fields[] = {
       .tag = HS_STR_NONEMPTY },
     { .key = "timeout_ms", .parse = hs_field_int, .off = STEP(timeout_ms),
       .lo = 1, .hi = TIMEOUT_MAX },
+    { .key = "only", .parse = hs_field_string, .off = STEP(only), .tag = HS_STR_NONEMPTY },
     { .key = NULL }
 };
 
@@ -1669,6 +1670,7 @@ int hs_scenario_load(const char *path, hs_scenario **out, char *err,
 static void free_step(hs_step *st)
 {
     free(st->conn);
+    free(st->only);
     free(st->user);
     free(st->token);
     free(st->token_raw);

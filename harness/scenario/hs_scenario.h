@@ -134,6 +134,8 @@ typedef struct hs_step {
     int index;             /* 0-based position in "steps" */
     char *conn;            /* connection name; default "main" */
     int timeout_ms;        /* 0: the scenario's step timeout */
+    char *only;            /* run only against the target whose profile has
+                              this name (a field only its dialect has), or NULL */
 
     /* connect */
     char *user;            /* token subject; default: conn name */

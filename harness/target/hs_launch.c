@@ -63,10 +63,21 @@ static char *subst_fiu_ctrl(const char *word, const char *prefix)
     return b.p;
 }
 
-/* --target-cmd's words, with {fiu_ctrl} replaced by the control prefix. */
+/* --target-cmd's words, with {fiu_ctrl} replaced by the control prefix,
+ * then the caller's extra arguments. */
 static char **command_argv(const hs_launch *l, char *err, size_t errlen)
 {
     char **argv = hs_argv_split("--target-cmd", l->cmd, err, errlen);
+    size_t n = 0;
+
+    while (argv && argv[n])
+        n++;
+    for (size_t i = 0; argv && l->cmd_args && l->cmd_args[i]; i++)
+        if (hs_argv_add(&argv, &n, l->cmd_args[i]) != 0) {
+            hs_errf(err, errlen, "out of memory building the target's command");
+            hs_argv_free(argv);
+            return NULL;
+        }
 
     for (size_t i = 0; argv && argv[i]; i++) {
         char *word;
@@ -104,7 +115,14 @@ static int free_port(void)
     return port;
 }
 
-/* FIU_ENABLE=<one enable_random command per line>, or NULL. */
+/* Something for libfiu's run preload to enable at start. */
+static int fiu_commands(const hs_launch *l)
+{
+    return l->nposix || (l->fiu_enable && *l->fiu_enable);
+}
+
+/* FIU_ENABLE=<one command per line>: the POSIX faults with their explicit
+ * probability and errno, then the caller's own; NULL when out of memory. */
 static char *posix_env(const hs_launch *l)
 {
     hs_buf b = { 0 };
@@ -114,6 +132,8 @@ static char *posix_env(const hs_launch *l)
         hs_buf_printf(&b, "%senable_random name=%s,probability=%g,failnum=1,failinfo=%d",
                       i ? "\n" : "", l->posix[i].name, l->posix[i].probability,
                       l->posix[i].err);
+    if (l->fiu_enable && *l->fiu_enable)
+        hs_buf_printf(&b, "%s%s", l->nposix ? "\n" : "", l->fiu_enable);
     if (hs_buf_failed(&b)) {
         hs_buf_free(&b);
         return NULL;
@@ -130,11 +150,11 @@ static char *posix_env(const hs_launch *l)
 static char *preload_list(const hs_launch *l, const char *counter)
 {
     const char *words[] = { l->preload_first, counter,
-                            l->nposix ? HS_LAUNCH_FIU_LIB "/fiu_run_preload.so" : NULL,
+                            fiu_commands(l) ? HS_LAUNCH_FIU_LIB "/fiu_run_preload.so" : NULL,
                             l->nposix ? HS_LAUNCH_FIU_LIB "/fiu_posix_preload.so" : NULL };
     hs_buf b = { 0 };
 
-    if (!counter && !l->nposix)
+    if (!counter && !fiu_commands(l))
         return NULL;
     for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
         if (words[i])
@@ -209,14 +229,15 @@ static int preload_env(const hs_launch *l, launch_parts *p, int *ne, char *err,
             return -1;
         p->env[(*ne)++] = p->counts_env;
     }
-    if (l->nposix && (p->fiu_env = posix_env(l)) != NULL) {
+    if (fiu_commands(l) && (p->fiu_env = posix_env(l)) != NULL) {
         p->env[(*ne)++] = p->fiu_env;
         p->lsan_env = lsan_full_unwind();
         if (p->lsan_env)
             p->env[(*ne)++] = p->lsan_env;
     }
     p->preload = preload_list(l, l->fiu_counts ? p->counter : NULL);
-    if ((l->nposix && !p->fiu_env) || (!p->preload && (l->nposix || l->fiu_counts))) {
+    if ((fiu_commands(l) && !p->fiu_env) ||
+        (!p->preload && (fiu_commands(l) || l->fiu_counts))) {
         hs_errf(err, errlen, "out of memory building the target's environment");
         return -1;
     }

@@ -48,6 +48,10 @@ typedef struct hs_launch {
     const char *fiu_ctrl;       /* libfiu control FIFO prefix, or NULL */
     const hs_launch_posix *posix;  /* POSIX faults through libfiu's preload */
     size_t nposix;
+    const char *fiu_enable;     /* more libfiu commands for its run preload, one
+                                   per line (start faults of a target that is
+                                   not the reference gateway), or NULL */
+    char *const *cmd_args;      /* appended to --target-cmd's words, or NULL */
     const char *preload_first;  /* loaded before libfiu's preload and the counting
                                    library (a sanitizer runtime must come first);
                                    used only with one of them */

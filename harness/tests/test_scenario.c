@@ -128,7 +128,7 @@ static const bad_case bad_cases[] = {
     { "send-two-payloads.json", 6, 35, "steps[1].json: give only one of:" },
     { "sleep-missing-ms.json", 6, 23,
       "unknown key \"seconds\" in a \"sleep\" step; allowed: step, conn, "
-      "timeout_ms, ms" },
+      "timeout_ms, only, ms" },
     { "step-missing-kind.json", 6, 5, "steps[1]: missing required key \"step\"" },
     { "step-not-object.json", 6, 5, "steps[1]: must be a step object" },
     { "step-unknown-key.json", 6, 24,
