@@ -196,7 +196,7 @@ mutants: all $(GATEWAY_RUN)
 	  HARNESS_FLAGS="--step-timeout 1000 $(HARNESS_FLAGS)" fixtures/mutants/kill.sh
 
 # The suite comes last so that the run ends with its "N passed, N failed" line.
-test: layers unit unit-asan gateway-flags profiles fastapi-selftest third-party fail-fast mutants browser-check soak-short soak-proof torture-short \
+test: layers unit unit-asan gateway-flags profiles third-party fail-fast mutants browser-check soak-short soak-proof torture-short \
       fuzz-replay fuzz-cfl-build suite
 
 clean:

@@ -1068,8 +1068,16 @@ static int step_health(run_ctx *x, const hs_step *st)
     health_want w = { st->match, NULL, 0, x->o->profile };
     json_t *h;
 
+    if (!hs_dialect_health_path(x->o->profile)) {
+        hs_transcript_note(x->http_log, "step %d: the profile names no health endpoint: "
+                           "not checked", st->index);
+        hs_contract_unverified(&(hs_record){ .unverified = x->unverified }, 0,
+                               "a health step: this target has no health endpoint");
+        return 0;
+    }
     if (!x->has_health) {
-        FAIL(x, st, "the target serves no health endpoint (its profile, or no answer)");
+        FAIL(x, st, "the profile names a health endpoint, but the target does not answer "
+                    "it with JSON");
         return -1;
     }
     w.state = st->state ? hs_dialect_health_matcher(x->o->profile, st->state) : NULL;

@@ -120,7 +120,9 @@ static int token_rules(const hs_schema_ctx *c, const hs_where *w, json_t *v,
     if (hs_schema_present_iff(c, w, v, "message", t->in == HS_TOKEN_MESSAGE,
                               "with \"in\": \"message\"") != HS_SCHEMA_OK)
         return HS_SCHEMA_ERR;
-    if (t->in != HS_TOKEN_MESSAGE)
+    /* A header or a query parameter has a name; a subprotocol is the prefix
+     * and the token, a first message its template. */
+    if (t->in == HS_TOKEN_HEADER || t->in == HS_TOKEN_QUERY)
         return hs_schema_require(c, w, v, "name");
     return HS_SCHEMA_OK;
 }

@@ -67,3 +67,25 @@ run typo "$WORK/typo.json" scenarios/seeds/deps-500.json
 run missing "$WORK/nope.json" scenarios/seeds/deps-500.json
 [ $? = 2 ] && grep -q "nope.json" "$WORK/missing.log" || fail "a missing profile is not named"
 echo "profiles: bad and missing profiles are refused with where and what"
+
+# 5. A third gateway with a dialect of its own and a profile written from the
+#    README (fixtures/targets/tiny/): no false failure on the scenarios it can
+#    answer, and each bug its --break brings back fails a named case.
+TINY_CMD="/usr/bin/python3 fixtures/targets/tiny/gateway.py --port-file {port_file}"
+TINY_CASES="scenarios/seeds/missing-mapping.json scenarios/degradation/bad-input.json
+    scenarios/degradation/shutdown-1001.json scenarios/security/token-alg-none.json
+    scenarios/security/token-expired.json scenarios/security/token-forged.json
+    scenarios/security/token-missing.json scenarios/security/token-oversized.json
+    scenarios/security/token-wrong-secret.json scenarios/security/isolation-concurrent.json
+    scenarios/security/connection-flood.json"
+tiny() {    # name extra-flags
+    # shellcheck disable=SC2086
+    "$HARNESS" --profile fixtures/targets/tiny/profile.json --target-cmd "$TINY_CMD $2" \
+        --out "$WORK/$1" --history "$WORK/h.jsonl" $TINY_CASES >"$WORK/$1.log" 2>&1
+}
+tiny tiny "" || fail "the tiny gateway fails (see $WORK/tiny.log): $(grep '^FAIL' "$WORK/tiny.log")"
+tiny drop "--break drop-unknown" && fail "a tiny gateway that drops unknown ops passed"
+grep -q '^FAIL  missing-mapping' "$WORK/drop.log" || fail "dropped unknown ops: missing-mapping did not fail"
+tiny abort "--break no-close-code" && fail "a tiny gateway that drops bad tokens without a close passed"
+grep -q '^FAIL  token-forged' "$WORK/abort.log" || fail "no close code: token-forged did not fail"
+echo "profiles: a third dialect (fixtures/targets/tiny) passes, and its broken variants fail"
