@@ -29,6 +29,7 @@
 #include "wire/hs_http.h"
 #include "target/hs_proc.h"
 #include "load/hs_soak.h"
+#include "judge/hs_dialect.h"
 #include "load/hs_soakcheck.h"
 #include "target/hs_launch.h"
 #include "target/hs_target.h"
@@ -101,10 +102,6 @@ struct soak {
     json_t *health;             /* the last /health before the stop */
     long never_sent;
     double active_ms;
-};
-
-static const char *const agent_types[] = {
-    "user_message", "chat", "agent_request", "start_agent", "execute_agent", "agent_task"
 };
 
 static const char *const app_points[] = {
@@ -223,21 +220,32 @@ static int work_left(const client *c)
 static int send_request(client *c, int seq, int attempt)
 {
     soak *s = c->run;
-    const char *type = s->o->ping ? "ping"
-                     : agent_types[rng_next(&c->rng) % (sizeof(agent_types) / sizeof(*agent_types))];
+    const hs_profile *p = s->o->profile;
+    size_t naliases = 0;
     double now = hs_now_ms();
     long req = hs_soakcheck_invoke(s->h, c->id, c->conn, s->o->ping ? HS_SOAKCHECK_PING : HS_SOAKCHECK_AGENT,
                               seq, attempt, now);
-    char id[32], text[160];
-    int n;
+    char id[32], words[64], *text;
+    json_t *msg;
+    int rc;
 
     if (req < 0)
         return -1;
+    while (p->aliases[naliases])
+        naliases++;
     hs_soakcheck_request_id(req, id, sizeof(id));
-    n = snprintf(text, sizeof(text), "{\"type\":\"%s\",\"id\":\"%s\",\"payload\":"
-                 "{\"text\":\"soak request %d\"}}", type, id, seq);
+    snprintf(words, sizeof(words), "soak request %d", seq);
+    /* Every alias in turn, at random: each must map (seed missing-mapping). */
+    msg = hs_profile_request(p, s->o->ping ? HS_REQ_PING : HS_REQ_AGENT,
+                             p->aliases[rng_next(&c->rng) % naliases], id, words);
+    text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+    json_decref(msg);
+    if (!text)
+        return -1;
     c->fly[c->nfly++] = (flight){ req, seq, attempt, now };
-    return send_frame(c, HS_OP_TEXT, text, (size_t)n);
+    rc = send_frame(c, HS_OP_TEXT, text, strlen(text));
+    free(text);
+    return rc;
 }
 
 /* Keep `window` requests in flight: re-sends first, then new ones. */
@@ -261,12 +269,11 @@ static int fill_window(client *c)
 /* A terminal frame takes its request out of flight. */
 static void answered(client *c, const json_t *j)
 {
-    const char *type = json_string_value(json_object_get(j, "type"));
-    const char *id = json_string_value(json_object_get(j, "request_id"));
+    const hs_profile *p = c->run->o->profile;
+    const char *id = json_string_value(hs_dialect_answer_id(p, j));
     char want[32];
 
-    if (!type || !id || (strcmp(type, "agent_completed") != 0 &&
-                         strcmp(type, "error") != 0 && strcmp(type, "pong") != 0))
+    if (!id || !hs_dialect_terminal(p, hs_dialect_answer(p, j)))
         return;
     for (int i = 0; i < c->nfly; i++) {
         hs_soakcheck_request_id(c->fly[i].req, want, sizeof(want));
@@ -383,6 +390,27 @@ static void begin_connect(client *c)
     finish(c, HS_SOAKCHECK_ABNORMAL, 0);
 }
 
+/* The opening handshake (RFC 6455 4.1) with the token where the target's
+ * profile wants it: a header, a query parameter or a subprotocol. */
+static int request_head(client *c, const char *tok)
+{
+    const hs_profile *p = c->run->o->profile;
+    const hs_profile_token *t = &p->token;
+    int query = t->in == HS_TOKEN_QUERY;
+
+    hs_buf_printf(&c->out, "GET %s%s%s%s%s%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n",
+                  p->app_path, query ? (strchr(p->app_path, '?') ? "&" : "?") : "",
+                  query ? t->name : "", query ? "=" : "", query ? t->prefix : "",
+                  query ? tok : "", c->run->port);
+    hs_buf_printf(&c->out, "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                  "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n", c->key);
+    if (t->in == HS_TOKEN_HEADER)
+        hs_buf_printf(&c->out, "%s: %s%s\r\n", t->name, t->prefix, tok);
+    else if (t->in == HS_TOKEN_SUBPROTOCOL)
+        hs_buf_printf(&c->out, "Sec-WebSocket-Protocol: %s%s\r\n", t->prefix, tok);
+    return hs_buf_puts(&c->out, "\r\n");
+}
+
 /* TCP is up: send the opening handshake (RFC 6455 4.1) with our token. */
 static int send_handshake(client *c)
 {
@@ -394,10 +422,7 @@ static int send_handshake(client *c)
     if (!tok)
         return -1;
     new_key(c);
-    rc = hs_buf_printf(&c->out, "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
-                       "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                       "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
-                       "Authorization: Bearer %s\r\n\r\n", s->port, c->key, tok);
+    rc = request_head(c, tok);
     free(tok);
     c->st = C_UPGRADING;
     return rc == 0 ? flush(c) : -1;
@@ -751,7 +776,8 @@ static json_t *get_health(soak *s)
     /* Injected send faults may cut /health too: ask again. */
     for (int i = 0; i < 20 && !j; i++) {
         memset(&r, 0, sizeof(r));
-        if (hs_http_request("127.0.0.1", s->port, "GET", "/health", NULL, NULL, 2000, &r,
+        if (hs_http_request("127.0.0.1", s->port, "GET",
+                            hs_dialect_health_path(s->o->profile), NULL, NULL, 2000, &r,
                             err, sizeof(err)) == 0 && r.status == 200 && json_is_object(r.json))
             j = json_incref(r.json);
         hs_http_resp_free(&r);
@@ -759,11 +785,9 @@ static json_t *get_health(soak *s)
     return j;
 }
 
-static int settled(const json_t *h)
+static int settled(const soak *s, const json_t *h)
 {
-    return h && json_integer_value(json_object_get(h, "connections")) == 0 &&
-           json_integer_value(json_object_get(h, "handlers")) ==
-           json_integer_value(json_object_get(h, "handlers_baseline"));
+    return h && hs_dialect_settled(s->o->profile, h);
 }
 
 /* /health once every client left: counts must come back to baseline. */
@@ -775,7 +799,7 @@ static json_t *settle(soak *s)
     for (;;) {
         json_decref(h);
         h = get_health(s);
-        if (settled(h) || hs_now_ms() > end || !hs_target_alive(&s->target))
+        if (settled(s, h) || hs_now_ms() > end || !hs_target_alive(&s->target))
             return h;
         usleep(20000);
     }
@@ -816,23 +840,22 @@ static void start_round(soak *s, int r)
 
 static json_t *round_json(soak *s, int r, double ms, size_t attempts, const json_t *h)
 {
+    const hs_profile_health *k = &s->o->profile->health;
     long rss = status_kib(s->target.pid, "VmRSS");
     long data = status_kib(s->target.pid, "VmData");
-    int ok = settled(h);
+    json_int_t conns = hs_dialect_count(h, k->connections);
+    json_int_t handlers = hs_dialect_count(h, k->handlers);
+    json_int_t base = k->handlers_baseline ? hs_dialect_count(h, k->handlers_baseline) : 0;
+    int ok = settled(s, h);
 
     if (!ok)
-        problem(s, "round %d: /health did not come back to baseline within %d ms "
+        problem(s, "round %d: health did not come back to baseline within %d ms "
                 "(connections %lld, handlers %lld, baseline %lld)", r + 1, SETTLE_MS,
-                (long long)json_integer_value(json_object_get(h, "connections")),
-                (long long)json_integer_value(json_object_get(h, "handlers")),
-                (long long)json_integer_value(json_object_get(h, "handlers_baseline")));
+                (long long)conns, (long long)handlers, (long long)base);
     return json_pack("{s:i,s:I,s:f,s:I,s:I,s:I,s:I,s:I,s:b}", "round", r + 1,
                      "attempts", (json_int_t)attempts, "duration_ms", ms,
                      "rss_kib", (json_int_t)rss, "data_kib", (json_int_t)data,
-                     "connections", json_integer_value(json_object_get(h, "connections")),
-                     "handlers", json_integer_value(json_object_get(h, "handlers")),
-                     "handlers_baseline",
-                     json_integer_value(json_object_get(h, "handlers_baseline")),
+                     "connections", conns, "handlers", handlers, "handlers_baseline", base,
                      "settled", ok);
 }
 
@@ -1118,7 +1141,7 @@ static int setup(soak *s, const hs_soak_opts *o, char *err, size_t errlen)
     s->ep = -1;
     s->problems = json_array();
     s->rounds = json_array();
-    s->h = hs_soakcheck_new();
+    s->h = hs_soakcheck_new(o->profile);
     s->c = calloc((size_t)o->clients, sizeof(*s->c));
     snprintf(s->dir, sizeof(s->dir), "%s/wsfault-soak-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!s->h || !s->c || !mkdtemp(s->dir)) {

@@ -9,7 +9,9 @@
 
 #include "util/hs_buf.h"
 #include "util/hs_escape.h"
+#include "judge/hs_dialect.h"
 #include "load/hs_soakcheck.h"
+#include "scenario/hs_match.h"
 
 #define MAX_CODES 64            /* distinct error codes kept by name */
 #define CODE_LEN 48             /* an error code is cut to this many bytes */
@@ -43,6 +45,7 @@ typedef struct request {
 } request;
 
 struct hs_soakcheck_history {
+    const hs_profile *profile;  /* the target's dialect: names, ids, codes */
     entry *v;
     size_t n, cap;
     request *r;
@@ -51,14 +54,16 @@ struct hs_soakcheck_history {
     size_t ncodes;
 };
 
-static const char *const event_names[NEVENTS] = {
-    "agent_started", "agent_thinking", "tool_executing", "tool_completed",
-    "agent_completed"
-};
-
-hs_soakcheck_history *hs_soakcheck_new(void)
+hs_soakcheck_history *hs_soakcheck_new(const hs_profile *profile)
 {
-    return calloc(1, sizeof(hs_soakcheck_history));
+    hs_soakcheck_history *h;
+
+    if (hs_profile_nevents(profile) != NEVENTS)
+        return NULL;
+    h = calloc(1, sizeof(*h));
+    if (h)
+        h->profile = profile;
+    return h;
 }
 
 void hs_soakcheck_free(hs_soakcheck_history *h)
@@ -159,20 +164,21 @@ static const char *code_name(const hs_soakcheck_history *h, int i)
     return i >= 0 && (size_t)i < h->ncodes && h->codes[i] ? h->codes[i] : "(none)";
 }
 
-static unsigned char frame_what(const char *type)
+/* What a frame is, read through the profile (hs_dialect's labels). */
+static unsigned char frame_what(const hs_profile *p, const json_t *frame)
 {
-    if (!type)
+    const char *label = hs_dialect_answer(p, frame);
+
+    if (!label)
         return W_OTHER;
     for (int i = 0; i < NEVENTS; i++)
-        if (strcmp(type, event_names[i]) == 0)
+        if (strcmp(label, hs_dialect_event(p, (size_t)i)) == 0)
             return (unsigned char)i;
-    if (strcmp(type, "error") == 0)
+    if (strcmp(label, HS_ANSWER_ERROR) == 0)
         return W_ERROR;
-    if (strcmp(type, "pong") == 0)
+    if (strcmp(label, HS_ANSWER_PONG) == 0)
         return W_PONG;
-    if (strcmp(type, "system_notice") == 0)
-        return W_NOTICE;
-    return W_OTHER;
+    return strcmp(label, HS_ANSWER_NOTICE) == 0 ? W_NOTICE : W_OTHER;
 }
 
 /* "r<digits>" naming a request of this history, else REF_FOREIGN. */
@@ -200,11 +206,11 @@ int hs_soakcheck_frame(hs_soakcheck_history *h, int client, long conn, const jso
 
     if (!e)
         return HS_SOAKCHECK_ERR;
-    e->what = frame_what(json_string_value(json_object_get(frame, "type")));
-    e->req = parse_ref(h, json_object_get(frame, "request_id"));
-    e->degraded = json_is_true(json_object_get(frame, "degraded"));
+    e->what = frame_what(h->profile, frame);
+    e->req = parse_ref(h, hs_dialect_answer_id(h->profile, frame));
+    e->degraded = hs_dialect_degraded(h->profile, frame);
     e->code = -1;
-    code = json_string_value(json_object_get(frame, "code"));
+    code = json_string_value(hs_match_path(frame, h->profile->answers.error_code));
     if (e->what == W_ERROR && code)
         e->code = intern(h, code, strlen(code));
     return HS_SOAKCHECK_OK;
@@ -318,11 +324,11 @@ static void name_request(const checker *k, long i, char *buf, size_t len)
              q->client, q->seq, q->attempt, q->conn);
 }
 
-static const char *what_name(unsigned char w)
+static const char *what_name(const hs_profile *p, unsigned char w)
 {
-    static const char *const other[] = { "error", "pong", "system_notice", "other" };
+    static const char *const other[] = { "error", "pong", "notice", "other" };
 
-    return w < NEVENTS ? event_names[w] : other[w - NEVENTS];
+    return w < NEVENTS ? hs_dialect_event(p, w) : other[w - NEVENTS];
 }
 
 static conn_info *conn_of(checker *k, long conn)
@@ -375,17 +381,17 @@ static void on_frame(checker *k, const entry *e)
     if (e->degraded && c && !c->notice && e->what != W_NOTICE && !c->degraded_early) {
         c->degraded_early = 1;
         violation(k, "connection %ld (client %d): a degraded answer came before any "
-                  "system_notice", e->conn, e->client);
+                  "degraded notice", e->conn, e->client);
     }
     if (e->req == REF_FOREIGN) {
         violation(k, "connection %ld (client %d): %s frame names a request id that "
-                  "was never sent", e->conn, e->client, what_name(e->what));
+                  "was never sent", e->conn, e->client, what_name(k->h->profile, e->what));
         return;
     }
     if (e->req == REF_NONE) {
         if (e->what != W_NOTICE && e->what != W_OTHER)
-            violation(k, "connection %ld (client %d): %s frame without a request_id",
-                      e->conn, e->client, what_name(e->what));
+            violation(k, "connection %ld (client %d): %s frame without a request id",
+                      e->conn, e->client, what_name(k->h->profile, e->what));
         return;
     }
     q = &k->h->r[e->req];
@@ -474,27 +480,28 @@ static void walk(checker *k)
     }
 }
 
-static void list_order(const acc *a, hs_buf *b)
+static void list_order(const hs_profile *p, const acc *a, hs_buf *b)
 {
     size_t n = a->norder < ORDER_KEPT ? a->norder : ORDER_KEPT;
 
     if (n == 0)
         hs_buf_puts(b, "nothing");
     for (size_t i = 0; i < n; i++)
-        hs_buf_printf(b, "%s%s", i ? ", " : "", what_name(a->order[i]));
+        hs_buf_printf(b, "%s%s", i ? ", " : "", what_name(p, a->order[i]));
     if (a->norder > n)
         hs_buf_puts(b, ", ...");
 }
 
 /* Duplicated, misordered or lost events; 0 when the events are a clean prefix. */
-static int event_problem(const acc *a, char *why, size_t len)
+static int event_problem(const hs_profile *p, const acc *a, char *why, size_t len)
 {
     int last = -1, highest = -1;
     size_t n = a->norder < ORDER_KEPT ? a->norder : ORDER_KEPT;
 
     for (int i = 0; i < NEVENTS; i++)
         if (a->count[i] > 1) {
-            snprintf(why, len, "%s delivered %d times", event_names[i], a->count[i]);
+            snprintf(why, len, "%s delivered %d times", hs_dialect_event(p, (size_t)i),
+                     a->count[i]);
             return 1;
         }
     for (size_t i = 0; i < n; i++) {
@@ -502,7 +509,7 @@ static int event_problem(const acc *a, char *why, size_t len)
             continue;
         if (a->order[i] < last) {
             snprintf(why, len, "%s arrived after %s (misordered)",
-                     event_names[a->order[i]], event_names[last]);
+                     hs_dialect_event(p, a->order[i]), hs_dialect_event(p, (size_t)last));
             return 1;
         }
         last = a->order[i];
@@ -510,7 +517,7 @@ static int event_problem(const acc *a, char *why, size_t len)
     }
     for (int i = 0; i < highest; i++)
         if (!a->count[i]) {
-            snprintf(why, len, "%s lost", event_names[i]);
+            snprintf(why, len, "%s lost", hs_dialect_event(p, (size_t)i));
             return 1;
         }
     return 0;
@@ -550,7 +557,7 @@ static outcome classify_agent(checker *k, long i, const acc *a, char *why, size_
 {
     int n = events_seen(a);
 
-    if (event_problem(a, why, len))
+    if (event_problem(k->h->profile, a, why, len))
         return OUT_BAD;
     if (a->errors > 1) {
         snprintf(why, len, "%d error frames", a->errors);
@@ -606,7 +613,7 @@ static outcome classify(checker *k, long i)
     if (out != OUT_BAD)
         return out;
     name_request(k, i, name, sizeof(name));
-    list_order(a, &got);
+    list_order(k->h->profile, a, &got);
     violation(k, "%s: %s (got %s)", name, why, got.p ? got.p : "?");
     hs_buf_free(&got);
     return OUT_BAD;

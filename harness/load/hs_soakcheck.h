@@ -32,6 +32,8 @@
 #include <stddef.h>
 #include <jansson.h>
 
+#include "scenario/hs_profile.h"
+
 #define HS_SOAKCHECK_OK 0
 #define HS_SOAKCHECK_ERR -1
 
@@ -46,7 +48,9 @@ typedef enum hs_soakcheck_req_kind {
 
 typedef struct hs_soakcheck_history hs_soakcheck_history;
 
-hs_soakcheck_history *hs_soakcheck_new(void);
+/* A history of a target speaking profile's dialect; NULL when memory runs
+ * out or the profile does not list the contract's five agent events. */
+hs_soakcheck_history *hs_soakcheck_new(const hs_profile *profile);
 void hs_soakcheck_free(hs_soakcheck_history *h);
 
 /*

@@ -30,7 +30,7 @@ static int setup(void **state)
 {
     fx *f = calloc(1, sizeof(*f));
 
-    f->h = hs_soakcheck_new();
+    f->h = hs_soakcheck_new(test_reference);
     *state = f;
     return f->h ? 0 : -1;
 }
@@ -261,10 +261,10 @@ static void cut_is_unknown_only_with_transport_faults(void **state)
 static void errors_fail_and_mixed_answers_are_caught(void **state)
 {
     fx *f = *state;
-    json_t *e = json_pack("{s:s,s:s,s:s}", "type", "error", "request_id", "r0",
-                          "code", "session_unavailable");
-    json_t *e1 = json_pack("{s:s,s:s,s:s}", "type", "error", "request_id", "r1",
-                           "code", "session_unavailable");
+    json_t *e = json_pack("{s:s,s:s,s:{s:s}}", "type", "error", "request_id", "r0",
+                          "payload", "code", "session_unavailable");
+    json_t *e1 = json_pack("{s:s,s:s,s:{s:s}}", "type", "error", "request_id", "r1",
+                           "payload", "code", "session_unavailable");
     long r;
 
     open_conn(f, 0, 0);
@@ -347,7 +347,7 @@ static void degraded_before_notice_is_caught(void **state)
     close_conn(f, 1, 1);
     json_decref(notice);
     assert_int_equal(check(f, 0), 1);
-    assert_message(f, "connection 1 (client 1)", "before any system_notice");
+    assert_message(f, "connection 1 (client 1)", "before any degraded notice");
 }
 
 /* Ids the history never issued, and error codes with control bytes. */
@@ -355,9 +355,9 @@ static void foreign_ids_and_hostile_codes(void **state)
 {
     fx *f = *state;
     json_t *bogus = json_pack("{s:s,s:s}", "type", "agent_started", "request_id", "r99");
-    json_t *noid = json_pack("{s:s,s:s}", "type", "error", "code", "bad_request");
-    json_t *hostile = json_pack("{s:s,s:s,s:s}", "type", "error", "request_id", "r1",
-                                "code", "x\x1b[31mred");
+    json_t *noid = json_pack("{s:s,s:{s:s}}", "type", "error", "payload", "code", "bad_request");
+    json_t *hostile = json_pack("{s:s,s:s,s:{s:s}}", "type", "error", "request_id", "r1",
+                                "payload", "code", "x\x1b[31mred");
     const char *k;
     json_t *m;
     size_t i;
@@ -374,7 +374,7 @@ static void foreign_ids_and_hostile_codes(void **state)
     json_decref(hostile);
     assert_int_equal(check(f, 0), 2);
     assert_message(f, "agent_started frame names a request id that was never sent", NULL);
-    assert_message(f, "error frame without a request_id", NULL);
+    assert_message(f, "error frame without a request id", NULL);
     assert_int_equal(outcome(f, "failed"), 1);
     json_array_foreach(json_object_get(f->verdict, "messages"), i, m)
         assert_null(strchr(json_string_value(m), '\x1b'));
