@@ -1117,6 +1117,51 @@ static size_t pick(const itemlist *items, const seed_item **out)
 
 /* ---- the seeds ---- */
 
+/*
+ * A "request" step (in the contract's vocabulary) as the send step it is
+ * for the reference gateway, whose in-process code the fuzz targets run:
+ * {"type", "id", "payload": {"text"}}, a ping, an unknown type, or JSON
+ * without a type.
+ */
+static json_t *request_as_send(const json_t *st)
+{
+    const char *kind = json_string_value(json_object_get(st, "kind"));
+    const json_t *type = json_object_get(st, "type"), *text = json_object_get(st, "text");
+    json_t *msg = json_object(), *send;
+
+    kind = kind ? kind : "agent";
+    if (strcmp(kind, "invalid_json") == 0) {
+        json_decref(msg);
+        return json_pack("{s:s,s:s}", "step", "send", "text", "{\"type\": \"chat\", \"id\": ");
+    }
+    if (strcmp(kind, "invalid_message") != 0)
+        json_object_set_new(msg, "type", json_string(strcmp(kind, "ping") == 0 ? "ping"
+                                                    : strcmp(kind, "unknown") == 0 ? "teleport"
+                                                    : type ? json_string_value(type)
+                                                    : "user_message"));
+    json_object_set(msg, "id", json_object_get(st, "id"));
+    if (strcmp(kind, "invalid_message") == 0 || text)
+        json_object_set_new(msg, "payload", text ? json_pack("{s:O}", "text", text)
+                                                 : json_object());
+    send = json_pack("{s:s,s:o}", "step", "send", "json", msg);
+    if (json_object_get(st, "conn"))
+        json_object_set(send, "conn", json_object_get(st, "conn"));
+    if (json_object_get(st, "repeat"))
+        json_object_set(send, "repeat", json_object_get(st, "repeat"));
+    return send;
+}
+
+/* Every request step of scn replaced by its send step. */
+static void requests_as_sends(json_t *scn)
+{
+    json_t *st;
+    size_t i;
+
+    json_array_foreach(json_object_get(scn, "steps"), i, st)
+        if (str_is(json_object_get(st, "step"), "request"))
+            json_array_set_new(json_object_get(scn, "steps"), i, request_as_send(st));
+}
+
 /* What one scenario gives each target; files that are not JSON objects
  * give nothing (the bad fixtures are seeded apart). */
 static int take_scenario(const char *path, const buflist *names, itemlist per[T_COUNT],
@@ -1129,6 +1174,7 @@ static int take_scenario(const char *path, const buflist *names, itemlist per[T_
 
     if (!json_is_object(scn))
         goto out;
+    requests_as_sends(scn);
     rc = read_file(path, &data, err, errlen);
     if (rc < 0)
         goto out;
