@@ -1572,6 +1572,12 @@ static void prepare(run_ctx *x)
      * does not answer) is judged without it. */
     x->has_health = hs_dialect_health_path(x->o->profile) != NULL;
     h = health(x, 2000);
+    /* The profile promised a health endpoint the target does not serve:
+     * that is the profile's mistake, said as such, not a broken contract. */
+    if (x->has_health && !h && x->spawned && hs_target_alive(&x->target))
+        hs_reason(x->reasons, 0, -1, 0, "the profile names the health endpoint %s, but the "
+                  "target does not answer it with JSON: check the profile's \"health\"",
+                  hs_dialect_health_path(x->o->profile));
     x->has_health = h != NULL;
     if (h && x->s->target.wait_ready && !is_ready(h, x->o->profile)) {
         json_decref(h);

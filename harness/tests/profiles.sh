@@ -89,3 +89,17 @@ grep -q '^FAIL  missing-mapping' "$WORK/drop.log" || fail "dropped unknown ops: 
 tiny abort "--break no-close-code" && fail "a tiny gateway that drops bad tokens without a close passed"
 grep -q '^FAIL  token-forged' "$WORK/abort.log" || fail "no close code: token-forged did not fail"
 echo "profiles: a third dialect (fixtures/targets/tiny) passes, and its broken variants fail"
+
+# 6. A profile that promises a health endpoint the target does not serve is
+#    named as the profile's mistake, not reported as a broken contract.
+"$PY" -c 'import json,sys
+p = json.load(open("fixtures/targets/tiny/profile.json"))
+p["health"] = {"path": "/healthz", "ready": "ready", "ready_value": True,
+               "connections": "c", "handlers": "h"}
+json.dump(p, open(sys.argv[1], "w"))' "$WORK/tiny-health.json"
+"$HARNESS" --profile "$WORK/tiny-health.json" --target-cmd "$TINY_CMD" --out "$WORK/th" \
+    --history "$WORK/h.jsonl" scenarios/seeds/missing-mapping.json >"$WORK/th.log" 2>&1 &&
+    fail "a profile naming a health endpoint the target lacks passed"
+grep -q "the profile names the health endpoint /healthz, but the target does not answer" \
+    "$WORK/th.log" || fail "a contradicting profile is not named as such"
+echo "profiles: a profile that contradicts its target is named as such"
