@@ -68,6 +68,7 @@ typedef struct run_ctx {
     char counts_err[600];       /* why its counts could not be read */
     json_t *unverified;         /* clauses this target cannot show, and why */
     int waited_out;             /* a step failed at its full ceiling */
+    int health_silent;          /* the last health request got no answer at all */
     hs_verdict verdict;         /* conformance cases: behavior and close */
 } run_ctx;
 
@@ -99,17 +100,18 @@ static void skip(run_ctx *x, const char *why)
 
 /* ---- HTTP and /health ------------------------------------------------ */
 
+/* 0, or hs_http_request's code (HS_HTTP_ETIMEOUT: nothing came back). */
 static int http_get(run_ctx *x, const char *path, int timeout_ms, hs_http_resp *r)
 {
     char err[256];
+    int rc;
 
     memset(r, 0, sizeof(*r));
-    if (hs_http_request(x->host, x->port, "GET", path, NULL, NULL, timeout_ms, r,
-                        err, sizeof(err)) != 0) {
+    rc = hs_http_request(x->host, x->port, "GET", path, NULL, NULL, timeout_ms, r, err,
+                         sizeof(err));
+    if (rc != 0)
         hs_transcript_note(x->http_log, "GET %s failed: %s", path, err);
-        return -1;
-    }
-    return 0;
+    return rc;
 }
 
 /* /health as JSON, or NULL. */
@@ -117,9 +119,13 @@ static json_t *health(run_ctx *x, int timeout_ms)
 {
     hs_http_resp r;
     json_t *j = NULL;
+    int rc;
 
-    if (!x->has_health ||
-        http_get(x, hs_dialect_health_path(x->o->profile), timeout_ms, &r) != 0)
+    if (!x->has_health)
+        return NULL;
+    rc = http_get(x, hs_dialect_health_path(x->o->profile), timeout_ms, &r);
+    x->health_silent = rc == HS_HTTP_ETIMEOUT;
+    if (rc != 0)
         return NULL;
     if (r.status == 200 && json_is_object(r.json))
         j = json_incref(r.json);
@@ -1572,9 +1578,12 @@ static void prepare(run_ctx *x)
      * does not answer) is judged without it. */
     x->has_health = hs_dialect_health_path(x->o->profile) != NULL;
     h = health(x, 2000);
-    /* The profile promised a health endpoint the target does not serve:
-     * that is the profile's mistake, said as such, not a broken contract. */
-    if (x->has_health && !h && x->spawned && hs_target_alive(&x->target))
+    /* The profile promised a health endpoint the target answers wrongly
+     * (404, not JSON): the profile's mistake, said as such, not a broken
+     * contract. A target that answers nothing at all is judged by its steps
+     * (hs_suite's silence rule). */
+    if (x->has_health && !h && !x->health_silent && x->spawned &&
+        hs_target_alive(&x->target))
         hs_reason(x->reasons, 0, -1, 0, "the profile names the health endpoint %s, but the "
                   "target does not answer it with JSON: check the profile's \"health\"",
                   hs_dialect_health_path(x->o->profile));
