@@ -204,6 +204,11 @@ static char **gateway_args(run_ctx *x)
         hs_argv_add(&argv, &n, "--ready-queue");
         hs_argv_add(&argv, &n, buf);
     }
+    if (t->handshake_timeout_s > 0) {
+        snprintf(buf, sizeof(buf), "%d", t->handshake_timeout_s);
+        hs_argv_add(&argv, &n, "--handshake-timeout");
+        hs_argv_add(&argv, &n, buf);
+    }
     for (size_t i = 0; i < x->s->nfaults; i++) {
         hs_argv_add(&argv, &n, "--fault");
         hs_argv_add(&argv, &n, fault_mode_arg(&x->s->faults[i], buf, sizeof(buf)));
@@ -309,10 +314,12 @@ static char **setting_args(const run_ctx *x)
     char *const *flags = x->o->profile->setting_flags;
     char **argv = NULL, buf[32];
     size_t n = 0;
-    long values[3] = { t->startup_delay_ms, t->ready_queue, t->max_message };
+    long values[4] = { t->startup_delay_ms, t->ready_queue, t->max_message,
+                       t->handshake_timeout_s };
 
-    for (size_t k = 0; k < 3; k++) {
-        if (values[k] < 0 || (k == 2 && values[k] == 0) || !flags[k])
+    for (size_t k = 0; k < 4; k++) {
+        /* max_message and handshake_timeout_s: 0 is the target's default. */
+        if (values[k] < 0 || (k >= 2 && values[k] == 0) || !flags[k])
             continue;
         snprintf(buf, sizeof(buf), "%ld", values[k]);
         hs_argv_add(&argv, &n, flags[k]);
@@ -391,7 +398,12 @@ static int setup_target(run_ctx *x, char *err, size_t errlen)
         return 0;
     }
     snprintf(x->host, sizeof(x->host), "127.0.0.1");
-    hs_token_secret(x->secret);
+    /* A scenario's fixed secret (literal tokens) replaces the fresh one;
+     * the target gets it the same way, in its secret's variable. */
+    if (x->s->target.jwt_secret)
+        snprintf(x->secret, sizeof(x->secret), "%s", x->s->target.jwt_secret);
+    else
+        hs_token_secret(x->secret);
     snprintf(x->fiu_prefix, sizeof(x->fiu_prefix), "%s/fiu", x->dir);
     if (start_target(x, err, errlen) != 0)
         return -1;
@@ -1528,8 +1540,8 @@ static int make_dir(run_ctx *x)
  */
 static int target_settings(const hs_target_opts *t)
 {
-    return t->startup_delay_ms >= 0 || t->max_message > 0 ||
-           t->ready_queue >= 0 || (t->args && t->args[0]);
+    return t->startup_delay_ms >= 0 || t->max_message > 0 || t->ready_queue >= 0 ||
+           t->handshake_timeout_s > 0 || (t->args && t->args[0]);
 }
 
 /* A spawned --target-cmd target takes the scenario's settings when its
@@ -1541,7 +1553,7 @@ static int settings_mapped(const run_ctx *x)
 
     return x->o->target_cmd && !(t->args && t->args[0]) &&
            (t->startup_delay_ms < 0 || flags[0]) && (t->ready_queue < 0 || flags[1]) &&
-           (t->max_message <= 0 || flags[2]);
+           (t->max_message <= 0 || flags[2]) && (t->handshake_timeout_s <= 0 || flags[3]);
 }
 
 static void prepare(run_ctx *x)
@@ -1559,6 +1571,11 @@ static void prepare(run_ctx *x)
     if (preload_start(x) && !start_modes_ok(x)) {
         skip(x, "faults with mode after/nth need the reference gateway's own --fault "
                 "(libfiu has no such mode)");
+        return;
+    }
+    if (x->s->target.jwt_secret && x->o->url) {
+        skip(x, "the scenario signs its tokens with a fixed secret (\"target\": "
+                "\"jwt_secret\"); a running target has its own");
         return;
     }
     if (x->s->nposix && x->o->url) {

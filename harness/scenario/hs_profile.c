@@ -335,6 +335,8 @@ static const hs_field setting_fields[] = {
       .tag = HS_STR_NONEMPTY | HS_STR_LINE },
     { .key = "max_message", .parse = hs_field_string, .off = 2 * sizeof(char *),
       .tag = HS_STR_NONEMPTY | HS_STR_LINE },
+    { .key = "handshake_timeout_s", .parse = hs_field_string, .off = 3 * sizeof(char *),
+      .tag = HS_STR_NONEMPTY | HS_STR_LINE },
     { .key = NULL }
 };
 
@@ -534,7 +536,7 @@ void hs_profile_free(hs_profile *p)
     json_decref(p->lifecycle);
     free(p->lifecycle_conn);
     free(p->lifecycle_state);
-    for (size_t k = 0; k < 3; k++)
+    for (size_t k = 0; k < 4; k++)
         free(p->setting_flags[k]);
     free(p);
 }

@@ -135,8 +135,9 @@ typedef struct hs_profile {
     int shutdown_close;     /* the close code clients get on SIGTERM */
     hs_hits_from hits;
     hs_start_faults start_faults;
-    char *setting_flags[3]; /* the flag for startup_delay_ms, ready_queue,
-                               max_message (scenario "target" settings), or NULL */
+    char *setting_flags[4]; /* the flag for startup_delay_ms, ready_queue,
+                               max_message, handshake_timeout_s (scenario
+                               "target" settings), or NULL */
 } hs_profile;
 
 /* Load and validate path; *out is freed with hs_profile_free. */

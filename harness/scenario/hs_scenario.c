@@ -712,6 +712,10 @@ static const hs_field target_fields[] = {
       .lo = 1, .hi = LONG_MAX },
     { .key = "ready_queue", .parse = hs_field_int, .off = TGT(ready_queue),
       .lo = 0, .hi = INT_MAX },
+    { .key = "handshake_timeout_s", .parse = hs_field_int, .off = TGT(handshake_timeout_s),
+      .lo = 1, .hi = 3600 },
+    { .key = "jwt_secret", .parse = hs_field_string, .off = TGT(jwt_secret),
+      .tag = HS_STR_NONEMPTY | HS_STR_LINE },
     { .key = "wait_ready", .parse = hs_field_bool, .off = TGT(wait_ready) },
     { .key = "args", .parse = hs_field_strlist, .off = TGT(args) },
     { .key = NULL }
@@ -1713,6 +1717,7 @@ void hs_scenario_free(hs_scenario *s)
     free(s->posix_faults);
     hs_schema_strlist_free(s->tags);
     hs_schema_strlist_free(s->target.args);
+    free(s->target.jwt_secret);
     free(s->file);
     free(s->id);
     free(s->title);

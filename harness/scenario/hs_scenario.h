@@ -232,6 +232,8 @@ typedef struct hs_target_opts {
     int startup_delay_ms;  /* --startup-delay-ms; -1: gateway default */
     long max_message;      /* --max-message; 0: gateway default */
     int ready_queue;       /* --ready-queue; -1: gateway default */
+    int handshake_timeout_s; /* --handshake-timeout; 0: gateway default */
+    char *jwt_secret;      /* a fixed token secret instead of a fresh one, or NULL */
     int wait_ready;        /* wait for status != starting before steps; default 1 */
     char **args;           /* extra gateway arguments, NULL-terminated */
 } hs_target_opts;
