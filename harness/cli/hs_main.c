@@ -23,6 +23,7 @@
 #include "load/hs_soak.h"
 #include "load/hs_torture.h"
 #include "output/hs_results.h"
+#include "judge/hs_contract.h"
 #include "judge/hs_known.h"
 #include "judge/hs_suite.h"
 #include "judge/hs_verdict.h"
@@ -415,9 +416,7 @@ static void coverage_case(const hs_cli *c, json_t *cases, const json_t *cov)
         return;
     json_object_foreach((json_t *)cov, name, e)
         if (json_integer_value(json_object_get(e, "scenarios_fired")) == 0)
-            json_array_append_new(reasons, json_pack("{s:i,s:n,s:n,s:s+}", "clause", 7,
-                                                     "step", "line", "message", name,
-                                                     " never fired in any scenario (contract 7)"));
+            hs_contract_breach(reasons, 7, -1, 0, "%s never fired in any scenario", name);
     json_array_append_new(cases, json_pack("{s:s,s:s,s:s,s:s,s:n,s:[s],s:s,s:f,s:[],s:o,s:{},s:s,s:{},s:s}",
         "id", "fault-coverage", "title", "Every catalogued fault point fires in some scenario",
         "file", "harness/common/faults.def", "suite", "coverage", "seed", "tags", "coverage",

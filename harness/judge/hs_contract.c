@@ -35,10 +35,7 @@ void hs_reason(json_t *reasons, int clause, int step, int line, const char *fmt,
  * A breach of clause k. The "(contract k)" that ends every message is
  * added here, so that no message can name another clause than its reason.
  */
-static void breach(json_t *reasons, int k, int step, int line, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
-static void breach(json_t *reasons, int k, int step, int line, const char *fmt, ...)
+void hs_contract_breach(json_t *reasons, int k, int step, int line, const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
@@ -48,6 +45,8 @@ static void breach(json_t *reasons, int k, int step, int line, const char *fmt, 
     va_end(ap);
     hs_reason(reasons, k, step, line, "%s (contract %d)", msg, k);
 }
+
+#define breach hs_contract_breach
 
 int hs_contract_upgrade(const hs_record *r, json_t *reasons)
 {

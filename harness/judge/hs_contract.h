@@ -66,6 +66,12 @@ const hs_clause *hs_contract_clause(long long k);
 void hs_reason(json_t *reasons, int clause, int step, int line, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* A breach of clause k found outside this module (the runner's upgrade
+ * checks, the run's fault coverage): hs_reason with the message ending in
+ * "(contract K)", as every clause's own judge writes it. */
+void hs_contract_breach(json_t *reasons, int k, int step, int line, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
 /* Judge every clause, in order; returns how many reasons were added. */
 int hs_contract_check(const hs_record *r, json_t *reasons);
 

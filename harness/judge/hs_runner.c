@@ -540,6 +540,14 @@ static void add_client(run_ctx *x, hs_client *c)
     x->clients[x->nclients++] = c;
 }
 
+/* Clause 1: a well-formed upgrade refused with a 4xx (a 5xx is judged at
+ * the end, with every other status the run saw). */
+static void refused_upgrade(run_ctx *x, const hs_step *st, const hs_client *c)
+{
+    hs_contract_breach(x->reasons, 1, st->index, st->line, "well-formed upgrade on %s "
+                       "answered HTTP %d instead of 101", c->name, c->hs.status);
+}
+
 static void judge_status(run_ctx *x, const hs_step *st, hs_client *c)
 {
     int want = st->expect_status ? st->expect_status : 101;
@@ -550,8 +558,7 @@ static void judge_status(run_ctx *x, const hs_step *st, hs_client *c)
         return;
     }
     if (want == 101 && wellformed_upgrade(st) && c->hs.status < 500)
-        hs_reason(x->reasons, 1, st->index, st->line, "well-formed upgrade on %s answered "
-                  "HTTP %d instead of 101 (contract 1)", c->name, c->hs.status);
+        refused_upgrade(x, st, c);
     else if (c->hs.status < 500)
         FAIL(x, st, "%s: upgrade answered HTTP %d, expected %d", c->name, c->hs.status, want);
 }
@@ -566,8 +573,7 @@ static int connect_verdict(run_ctx *x, const hs_step *st, hs_client *c, const ch
 
     if (c->ws && c->hs.status != 101 && wellformed_upgrade(st) && !refusal_allowed(st) &&
         c->hs.status < 500)
-        hs_reason(x->reasons, 1, st->index, st->line, "well-formed upgrade on %s answered "
-                  "HTTP %d instead of 101 (contract 1)", c->name, c->hs.status);
+        refused_upgrade(x, st, c);
     rc = hs_verdict_connect(&x->verdict, c, st, err, x->reasons);
     if (c->ws && c->hs.status != 101) {
         hs_ws_free(c->ws);

@@ -9,6 +9,7 @@
 #include "wire/hs_http.h"
 #include "util/hs_buf.h"
 #include "util/hs_escape.h"
+#include "util/hs_hex.h"
 #include "util/hs_clock.h"
 
 #include <ctype.h>
@@ -434,11 +435,10 @@ static long long chunk_size(const http_conn *c, body_state *b, size_t *data_at)
 
     if (!eol)
         return avail > MAX_CHUNK_LINE ? -1 : -2;
-    for (; p + i < eol && isxdigit((unsigned char)p[i]); i++) {
+    for (; p + i < eol && hs_hex_digit(p[i]) >= 0; i++) {
         if (size > (long long)HS_HTTP_MAX_BODY)
             return -1;
-        size = size * 16 + (isdigit((unsigned char)p[i]) ? p[i] - '0'
-                                                        : tolower((unsigned char)p[i]) - 'a' + 10);
+        size = size * 16 + hs_hex_digit(p[i]);
     }
     if (i == 0 || (p + i < eol && p[i] != ';' && p[i] != ' ' && p[i] != '\t'))
         return -1;
