@@ -141,9 +141,11 @@ run: all $(GATEWAY_RUN)
 	$(RUN_$(TARGET)); rc=$$?; \
 	echo "report: reports/latest/index.html"; exit $$rc
 
-# Every #include against the layer table of harness/README.md.
+# Every #include against the layer table of harness/README.md, and every
+# document a source names present in the repository.
 layers:
 	@harness/tools/check-layers.sh
+	@harness/tools/check-docs.sh
 
 # Rebuild the latest run's page from its saved results.
 report: all

@@ -5,8 +5,8 @@
  * it two callbacks to send a text frame and to close; unit tests and fuzz
  * targets drive the same code with their own callbacks, no socket needed.
  *
- * Every seed failure of DESIGN.md has its fixed behaviour here or in the
- * module it names: readiness gate (not-ready), accept-then-authenticate
+ * Every seed failure (README.md, "The failures it exists for") has its
+ * fixed behaviour here or in the module it names: readiness gate (not-ready), accept-then-authenticate
  * (auth-before-accept), dependencies (deps-500, wrong-setter), router
  * (raw-handler), session provider (session-provider), handler cleanup
  * (handler-leak), state logging (enum-log), type mapping (missing-mapping).
