@@ -103,3 +103,18 @@ json.dump(p, open(sys.argv[1], "w"))' "$WORK/tiny-health.json"
 grep -q "the profile names the health endpoint /healthz, but the target does not answer" \
     "$WORK/th.log" || fail "a contradicting profile is not named as such"
 echo "profiles: a profile that contradicts its target is named as such"
+
+# 7. Every "only" in the shipped scenarios names a shipped profile: a typo
+#    would skip its step on every target, a check that could never fail.
+"$PY" - <<'PYEOF' || fail "a scenario step is \"only\" for a profile nobody has"
+import glob, json, sys
+names = {json.load(open(p))["name"] for p in glob.glob("fixtures/targets/*/profile.json")}
+bad = [(f, i, st["only"]) for f in glob.glob("scenarios/**/*.json", recursive=True)
+       if not f.endswith("schema.json")
+       for i, st in enumerate(json.load(open(f)).get("steps", []))
+       if isinstance(st, dict) and "only" in st and st["only"] not in names]
+for f, i, name in bad:
+    print(f"profiles: {f}: steps[{i}] is only for \"{name}\"; profiles: {sorted(names)}")
+sys.exit(1 if bad else 0)
+PYEOF
+echo "profiles: every \"only\" names a shipped profile"
