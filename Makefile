@@ -136,10 +136,14 @@ FASTAPI_RUN := --profile fixtures/targets/fastapi/profile.json --target-cmd '$(F
 RUN_reference = $(LSAN_ENV) $(HARNESS) --gateway $(GATEWAY_RUN) $(HARNESS_FLAGS) scenarios
 RUN_fastapi = $(HARNESS) $(HARNESS_FLAGS) $(FASTAPI_RUN)
 
+ifeq ($(RUN_$(TARGET)),)
+run:
+	@echo "make run: TARGET is reference (the default) or fastapi, not \"$(TARGET)\"" >&2; exit 2
+else
 run: all $(GATEWAY_RUN)
-	@$(if $(RUN_$(TARGET)),,echo "make run: TARGET is reference or fastapi, not $(TARGET)" >&2; exit 2;) \
-	$(RUN_$(TARGET)); rc=$$?; \
+	@$(RUN_$(TARGET)); rc=$$?; \
 	echo "report: reports/latest/index.html"; exit $$rc
+endif
 
 # Every #include against the layer table of harness/README.md, and every
 # document a source names present in the repository.

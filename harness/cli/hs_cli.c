@@ -12,7 +12,7 @@ hs_profile *hs_cli_profile(const char *prog, const char *path)
     hs_profile *p = NULL;
 
     if (hs_profile_load(path ? path : HS_PROFILE_DEFAULT, &p, err, sizeof(err)) != 0) {
-        fprintf(stderr, "%s: %s\n", prog, err);
+        fprintf(stderr, "%s: profile %s\n", prog, err);
         if (!path)
             fprintf(stderr, "%s: (the reference profile is looked for from the repository's "
                     "top folder; pass --profile FILE)\n", prog);
