@@ -18,8 +18,7 @@
 #define HEALTH(m) offsetof(hs_profile_health, m)
 
 static const char *const formats[] = { HS_PROFILE_FORMAT, NULL };
-static const char *const token_places[] = { "header", "query", "subprotocol", "message",
-                                            NULL };
+static const char *const token_places[] = { "header", "query", "subprotocol", NULL };
 static const char *const hits_from[] = { "health", "preload", "none", NULL };
 static const char *const start_ways[] = { "fiu_ctrl", "preload", NULL };
 static const char *const req_names[] = { "agent", "ping", "unknown", "invalid_message",
@@ -104,11 +103,8 @@ static const hs_field token_fields[] = {
     { .key = "name", .parse = hs_field_string, .off = TOK(name),
       .tag = HS_STR_NONEMPTY | HS_STR_LINE },
     { .key = "prefix", .parse = hs_field_string, .off = TOK(prefix), .tag = HS_STR_LINE },
-    { .key = "message", .parse = f_template, .off = TOK(message) },
     { .key = "secret_env", .parse = hs_field_string, .off = TOK(secret_env),
       .tag = HS_STR_NONEMPTY | HS_STR_LINE },
-    { .key = "user_claim", .parse = hs_field_string, .off = TOK(user_claim),
-      .tag = HS_STR_NONEMPTY },
     { .key = NULL }
 };
 
@@ -117,11 +113,8 @@ static int token_rules(const hs_schema_ctx *c, const hs_where *w, json_t *v,
 {
     if (hs_schema_require(c, w, v, "in") != HS_SCHEMA_OK)
         return HS_SCHEMA_ERR;
-    if (hs_schema_present_iff(c, w, v, "message", t->in == HS_TOKEN_MESSAGE,
-                              "with \"in\": \"message\"") != HS_SCHEMA_OK)
-        return HS_SCHEMA_ERR;
     /* A header or a query parameter has a name; a subprotocol is the prefix
-     * and the token, a first message its template. */
+     * and the token. */
     if (t->in == HS_TOKEN_HEADER || t->in == HS_TOKEN_QUERY)
         return hs_schema_require(c, w, v, "name");
     return HS_SCHEMA_OK;
@@ -436,8 +429,6 @@ static void defaults(hs_profile *p)
         p->token.prefix = strdup("");
     if (!p->token.secret_env)
         p->token.secret_env = strdup("GATEWAY_JWT_SECRET");
-    if (!p->token.user_claim)
-        p->token.user_claim = strdup("sub");
 }
 
 int hs_profile_parse(const char *name, const char *text, size_t len, hs_profile **out,
@@ -522,9 +513,7 @@ void hs_profile_free(hs_profile *p)
     free(p->app_path);
     free(p->token.name);
     free(p->token.prefix);
-    json_decref(p->token.message);
     free(p->token.secret_env);
-    free(p->token.user_claim);
     hs_schema_strlist_free(p->aliases);
     free(p->sent_id);
     for (size_t k = 0; k < HS_REQ_KINDS; k++)

@@ -34,8 +34,7 @@
 typedef enum hs_token_in {
     HS_TOKEN_HEADER,        /* a request header, value prefix + token */
     HS_TOKEN_QUERY,         /* a query parameter of the application path */
-    HS_TOKEN_SUBPROTOCOL,   /* Sec-WebSocket-Protocol: prefix + token */
-    HS_TOKEN_MESSAGE        /* the first message, from a template */
+    HS_TOKEN_SUBPROTOCOL    /* Sec-WebSocket-Protocol: prefix + token */
 } hs_token_in;
 
 /* The kinds of request the contract needs, each from a template. */
@@ -78,9 +77,7 @@ typedef struct hs_profile_token {
     hs_token_in in;
     char *name;             /* header, query parameter, subprotocol or unused */
     char *prefix;           /* before the token ("Bearer "); "" by default */
-    json_t *message;        /* HS_TOKEN_MESSAGE: template with "{token}" */
     char *secret_env;       /* the environment variable of the secret */
-    char *user_claim;       /* the claim naming the user ("sub") */
 } hs_profile_token;
 
 typedef struct hs_profile_answers {

@@ -155,8 +155,8 @@ static void test_mistakes_refused(void **state)
     assert_refused("name", NULL, "top level: missing required key \"name\"");
     assert_refused("app_path", json_integer(3), "app_path: must be a string");
     assert_refused("token.in", json_string("cookie"), "token.in: unknown value \"cookie\"");
-    assert_refused("token.in", json_string("message"),
-                   "token: missing key \"message\", required with \"in\": \"message\"");
+    /* No client sends a first-message token: refused, never ignored. */
+    assert_refused("token.in", json_string("message"), "token.in: unknown value \"message\"");
     assert_refused("token.name", NULL, "token: missing required key \"name\"");
     assert_refused("requests.ping", NULL, "requests: missing required key \"ping\"");
     assert_refused("requests.ping.message", json_string("ping"), "must be a JSON object");
