@@ -129,7 +129,7 @@ json_t *hs_dialect_health_matcher(const hs_profile *p, const json_t *state)
         json_object_set_new(m, k->status, json_is_true(v)
                             ? json_string(k->status_degraded)
                             : json_pack("{s:s}", "$ne", k->status_degraded));
-    if ((v = json_object_get(state, "connections")))
+    if ((v = json_object_get(state, "connections")) && k->connections)
         json_object_set(m, k->connections, v);
     json_array_foreach(json_object_get(state, "failed"), i, name) {
         if (!k->dependencies)
@@ -138,6 +138,21 @@ json_t *hs_dialect_health_matcher(const hs_profile *p, const json_t *state)
         json_object_set_new(m, path, json_string(k->dependency_failed));
     }
     return m;
+}
+
+const char *hs_dialect_health_unsaid(const hs_profile *p, const json_t *state)
+{
+    const hs_profile_health *k = &p->health;
+
+    if (json_object_get(state, "ready") && !k->ready)
+        return "ready";
+    if (json_object_get(state, "degraded") && !(k->status && k->status_degraded))
+        return "degraded";
+    if (json_object_get(state, "connections") && !k->connections)
+        return "connections";
+    if (json_array_size(json_object_get(state, "failed")) && !k->dependencies)
+        return "failed";
+    return NULL;
 }
 
 /* ---- health ---------------------------------------------------------------- */

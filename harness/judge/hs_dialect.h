@@ -56,6 +56,10 @@ json_t *hs_dialect_notice_matcher(const hs_profile *p, const char *reason);
  * failed dependencies, connections; "settled" is hs_dialect_settled's. */
 json_t *hs_dialect_health_matcher(const hs_profile *p, const json_t *state);
 
+/* The first key of state the profile's health paths cannot express (the
+ * matcher leaves it out), or NULL when every key can be checked. */
+const char *hs_dialect_health_unsaid(const hs_profile *p, const json_t *state);
+
 /* ---- health ---- */
 
 /* The target has a health endpoint: its path, else NULL. */

@@ -1087,22 +1087,37 @@ static void health_miss(run_ctx *x, const hs_step *st, const health_want *w, con
         FAIL(x, st, "health: connection and handler counts are not back at baseline");
 }
 
+/* What a step could not check on this target, listed with the case's
+ * unverified clauses (clause 0: the scenario's own assertions). */
+static void step_unverified(run_ctx *x, const hs_step *st, const char *why)
+{
+    char msg[300];
+
+    snprintf(msg, sizeof(msg), "step %d (line %d): %s", st->index, st->line, why);
+    hs_transcript_note(x->http_log, "%s: not checked", msg);
+    hs_contract_unverified(&(hs_record){ .unverified = x->unverified }, 0, msg);
+}
+
 static int step_health(run_ctx *x, const hs_step *st)
 {
     health_want w = { st->match, NULL, 0, x->o->profile };
+    const char *unsaid = hs_dialect_health_unsaid(x->o->profile, st->state);
+    char why[160];
     json_t *h;
 
     if (!hs_dialect_health_path(x->o->profile)) {
-        hs_transcript_note(x->http_log, "step %d: the profile names no health endpoint: "
-                           "not checked", st->index);
-        hs_contract_unverified(&(hs_record){ .unverified = x->unverified }, 0,
-                               "a health step: this target has no health endpoint");
+        step_unverified(x, st, "a health step: this target has no health endpoint");
         return 0;
     }
     if (!x->has_health) {
         FAIL(x, st, "the profile names a health endpoint, but the target does not answer "
                     "it with JSON");
         return -1;
+    }
+    if (unsaid) {
+        snprintf(why, sizeof(why), "health state \"%s\": the profile's health section "
+                 "has no path for it", unsaid);
+        step_unverified(x, st, why);
     }
     w.state = st->state ? hs_dialect_health_matcher(x->o->profile, st->state) : NULL;
     w.settled = json_is_true(json_object_get(st->state, "settled"));

@@ -4,6 +4,7 @@
 # 1. "fault_hits": "preload": clause 7 reads the counting library
 #    (build/libwsfault-fiucount.so) instead of /health, and agrees with it;
 # 2. "fault_hits": "none": clause 7 is listed as unverified, with the reason;
+#    a health state the profile has no path for is unverified too;
 # 3. an answer id path the gateway does not use: every request is judged
 #    unanswered (contract 3), so the profile is what the judge reads;
 # 4. a profile with a typo or bad JSON: exit 2, file:line:column: field;
@@ -53,6 +54,15 @@ run none "$WORK/none.json" scenarios/seeds/deps-500.json || fail "fault_hits non
 [ "$(field "$WORK/none/results.json" deps-500 '[u["clause"] for u in c["unverified"]]')" = "[7]" ] ||
     fail "fault_hits none: clause 7 is not listed as unverified"
 echo "profiles: without counts clause 7 is unverified, with the reason"
+
+# 2b. A health state the profile has no path for ("degraded" without
+#     status_degraded) is listed as unverified, never matched as "{}".
+variant nodeg 'del p["health"]["status_degraded"]'
+run nodeg "$WORK/nodeg.json" scenarios/seeds/deps-500.json || fail "no status_degraded: deps-500 fails"
+field "$WORK/nodeg/results.json" deps-500 '[u["why"] for u in c.get("unverified", []) if u["clause"] == 0]' |
+    grep -q 'health state "degraded": the profile' ||
+    fail "no status_degraded: the health step's \"degraded\" is not listed as unverified"
+echo "profiles: a health state the profile cannot express is unverified, with the reason"
 
 variant badid 'p["answers"]["id"] = "rid"'
 run badid "$WORK/badid.json" scenarios/seeds/deps-500.json && fail "a wrong answer id passed"
