@@ -423,6 +423,18 @@ static int find_sent_id(const hs_schema_ctx *c, json_t *root, hs_profile *p)
     return HS_SCHEMA_OK;
 }
 
+/* Clause 7 read from the health document needs the document to have the
+ * counters: otherwise every fault step would fail as "never fired". */
+static int hits_readable(const hs_schema_ctx *c, hs_profile *p)
+{
+    hs_where w = hs_where_member(NULL, "fault_hits");
+
+    if (p->hits == HS_HITS_HEALTH && !(p->health.path && p->health.faults))
+        return hs_schema_fail(c, &w, "is \"health\", but the health section names no "
+                              "\"faults\" path: use \"preload\" or \"none\"");
+    return HS_SCHEMA_OK;
+}
+
 static void defaults(hs_profile *p)
 {
     if (!p->token.prefix)
@@ -451,6 +463,8 @@ int hs_profile_parse(const char *name, const char *text, size_t len, hs_profile 
     rc = check_top(&d.ctx, d.root, p);
     if (rc == HS_SCHEMA_OK)
         rc = find_sent_id(&d.ctx, d.root, p);
+    if (rc == HS_SCHEMA_OK)
+        rc = hits_readable(&d.ctx, p);
     hs_schema_doc_free(&d);
     p->file = strdup(name);
     if (rc != HS_SCHEMA_OK) {

@@ -169,6 +169,8 @@ static void test_mistakes_refused(void **state)
     assert_refused("answers.id", json_string("a..b"), "answers.id: not a dotted path");
     assert_refused("answers.error", json_pack("{s:{s:i}}", "type", "$gt", 1),
                    "answers.error");
+    assert_refused("health.faults", NULL,
+                   "fault_hits: is \"health\", but the health section names no \"faults\"");
     assert_refused("answers.events", json_array(),
                    "answers.events: needs at least one event name");
     assert_refused("errors.not_ready", NULL, "errors: missing required key \"not_ready\"");
