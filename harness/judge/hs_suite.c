@@ -450,6 +450,31 @@ static json_t *unrun_case(const hs_scenario *sc, const stop_rule *r)
 
 /* ---- the run --------------------------------------------------------------- */
 
+/* A case has ended: known issues applied, the stop rule told, and the
+ * failure (with the transcript under --verbose) printed. */
+static void record_case(const hs_suite_opts *o, json_t *c, stop_rule *r)
+{
+    hs_known_apply(c, o->known, o->target_name, o->run.profile->name);
+    stop_update(r, o, c);
+    if (o->run.verbose)
+        print_transcript(c);
+    hs_suite_print_failure(c);
+}
+
+/* A case whose worker could not be forked: failed, with the reason, so the
+ * run goes on rather than retry the same fork forever. */
+static json_t *unstarted_case(const hs_scenario *sc, const hs_suite_opts *o, stop_rule *r)
+{
+    char why[300];
+    json_t *c;
+
+    snprintf(why, sizeof(why), "the harness could not start a worker for it: fork: %s",
+             strerror(errno));
+    c = lost_case(sc, why);
+    record_case(o, c, r);
+    return c;
+}
+
 /* The worker k has ended: record its case and say what happened. */
 static void finish_case(const hs_suite *s, const hs_suite_opts *o, worker *w, int status,
                         json_t **done, stop_rule *r)
@@ -459,11 +484,7 @@ static void finish_case(const hs_suite *s, const hs_suite_opts *o, worker *w, in
     hs_proc_unregister(w->pid);
     w->pid = 0;
     done[i] = collect(s, o, i, status);
-    hs_known_apply(done[i], o->known, o->target_name, o->run.profile->name);
-    stop_update(r, o, done[i]);
-    if (o->run.verbose)
-        print_transcript(done[i]);
-    hs_suite_print_failure(done[i]);
+    record_case(o, done[i], r);
 }
 
 json_t *hs_suite_run(const hs_suite *s, const hs_suite_opts *o)
@@ -485,8 +506,12 @@ json_t *hs_suite_run(const hs_suite *s, const hs_suite_opts *o)
                 next++;
                 running++;
             }
-        if (running == 0)
+        if (running == 0) {     /* fork failed with no worker to wait for */
+            done[next] = unstarted_case(s->v[next], o, &rule);
+            progress(o, ++finished, s->n, rule.failed);
+            next++;
             continue;
+        }
         int status = 0, k = reap(ws, jobs, &status);
 
         finish_case(s, o, &ws[k], status, done, &rule);
