@@ -62,7 +62,8 @@ typedef struct hs_client {
 hs_client *hs_client_new(const char *name, const hs_profile *profile);
 void hs_client_free(hs_client *c);
 
-/* Record a sent JSON message: an "id" makes it a request to be answered. */
+/* Record a sent JSON message: an id where the profile's requests carry one
+ * (hs_dialect_sent_id) makes it a request to be answered. */
 void hs_client_sent(hs_client *c, const json_t *msg);
 
 /*

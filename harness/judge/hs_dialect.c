@@ -47,6 +47,21 @@ json_t *hs_dialect_sent_id(const hs_profile *p, const json_t *msg)
     return json_is_object(msg) ? hs_match_path(msg, p->sent_id) : NULL;
 }
 
+int hs_dialect_set_sent_id(const hs_profile *p, json_t *msg, const char *id)
+{
+    const char *dot = strrchr(p->sent_id, '.');
+    json_t *parent = msg;
+    char head[256];
+
+    if (dot) {
+        snprintf(head, sizeof(head), "%.*s", (int)(dot - p->sent_id), p->sent_id);
+        parent = hs_match_path(msg, head);
+    }
+    if (!json_is_object(parent) || !hs_dialect_sent_id(p, msg))
+        return -1;
+    return json_object_set_new(parent, dot ? dot + 1 : p->sent_id, json_string(id));
+}
+
 int hs_dialect_terminal(const hs_profile *p, const char *label)
 {
     size_t n = hs_profile_nevents(p);

@@ -29,6 +29,9 @@ json_t *hs_dialect_answer_id(const hs_profile *p, const json_t *msg);
 /* The id a message we send carries (where the agent template puts "{id}"). */
 json_t *hs_dialect_sent_id(const hs_profile *p, const json_t *msg);
 
+/* Replace the id msg carries there by id; -1 when msg carries none. */
+int hs_dialect_set_sent_id(const hs_profile *p, json_t *msg, const char *id);
+
 /* Does an answer with this label end its request (the last event, an
  * error, a pong)? */
 int hs_dialect_terminal(const hs_profile *p, const char *label);

@@ -646,16 +646,17 @@ static int step_connect(run_ctx *x, const hs_step *st)
     return 0;
 }
 
-/* With repeat, the n-th copy of {"id": "r"} is sent as "r-n": ids stay unique. */
-static json_t *numbered(const json_t *msg, int n, int repeat)
+/* With repeat, the n-th copy of a request with id "r" (where the profile's
+ * requests carry their id) is sent as "r-n": ids stay unique. */
+static json_t *numbered(const hs_profile *p, const json_t *msg, int n, int repeat)
 {
     json_t *copy = json_deep_copy(msg);
-    const char *id = json_string_value(json_object_get(msg, "id"));
+    const char *id = json_string_value(hs_dialect_sent_id(p, msg));
     char buf[512];
 
     if (repeat > 1 && id) {
         snprintf(buf, sizeof(buf), "%s-%d", id, n + 1);
-        json_object_set_new(copy, "id", json_string(buf));
+        hs_dialect_set_sent_id(p, copy, buf);
     }
     return copy;
 }
@@ -712,7 +713,7 @@ static int send_once(hs_client *c, const hs_step *st, int n)
     f.declared_len = -1;
     switch (st->payload_kind) {
     case HS_PAYLOAD_JSON:
-        msg = numbered(st->json, n, st->repeat);
+        msg = numbered(c->profile, st->json, n, st->repeat);
         text = json_dumps(msg, JSON_COMPACT | JSON_ENCODE_ANY);
         f.opcode = 1;
         f.payload = (const unsigned char *)text;

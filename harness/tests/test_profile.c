@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "judge/hs_dialect.h"
 #include "scenario/hs_profile.h"
 #include "tests/test_util.h"
 
@@ -127,6 +128,33 @@ static void test_requests_from_templates(void **state)
     hs_profile_free(p);
 }
 
+/* A repeated request is renumbered where the dialect carries its id, even
+ * nested: the judge ties each copy's answers to it (send's "repeat"). */
+static void test_sent_id_renumbered(void **state)
+{
+    json_t *doc = reference_json(), *r, *ping;
+    char err[512] = "";
+    hs_profile *p;
+
+    edit(doc, "requests.agent.message",
+         json_pack("{s:s,s:{s:s},s:s}", "type", "{type}", "meta", "rid", "{id}", "text",
+                   "{text}"));
+    p = parse_doc(doc, err, sizeof(err));
+    json_decref(doc);
+    assert_non_null(p);
+    assert_string_equal(p->sent_id, "meta.rid");
+    r = hs_profile_request(p, HS_REQ_AGENT, NULL, "r1", "x");
+    assert_int_equal(hs_dialect_set_sent_id(p, r, "r1-2"), 0);
+    assert_string_equal(json_string_value(hs_dialect_sent_id(p, r)), "r1-2");
+    assert_null(json_object_get(r, "id"));
+    ping = json_pack("{s:s}", "type", "ping");
+    assert_int_equal(hs_dialect_set_sent_id(p, ping, "x"), -1);
+    assert_int_equal(json_object_size(ping), 1);
+    json_decref(ping);
+    json_decref(r);
+    hs_profile_free(p);
+}
+
 static void test_no_health_is_allowed(void **state)
 {
     json_t *doc = reference_json();
@@ -217,6 +245,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reference_loads),
         cmocka_unit_test(test_requests_from_templates),
+        cmocka_unit_test(test_sent_id_renumbered),
         cmocka_unit_test(test_no_health_is_allowed),
         cmocka_unit_test(test_mistakes_refused),
         cmocka_unit_test(test_shipped_profiles_load),
