@@ -21,21 +21,11 @@ static const char *const formats[] = { HS_PROFILE_FORMAT, NULL };
 static const char *const token_places[] = { "header", "query", "subprotocol", NULL };
 static const char *const hits_from[] = { "health", "preload", "none", NULL };
 static const char *const start_ways[] = { "fiu_ctrl", "preload", NULL };
-static const char *const req_names[] = { "agent", "ping", "unknown", "invalid_message",
-                                         "invalid_json", NULL };
-static const char *const err_names[] = { "unknown_type", "session_unavailable",
-                                         "not_ready", "invalid_json", "invalid_message",
-                                         "no_handler", "binary_unsupported", NULL };
-
-const char *hs_profile_req_name(hs_req_kind k)
-{
-    return k < HS_REQ_KINDS ? req_names[k] : "?";
-}
-
-const char *hs_profile_err_name(hs_err_kind k)
-{
-    return k < HS_ERR_KINDS ? err_names[k] : "?";
-}
+const char *const hs_profile_req_names[] = { "agent", "ping", "unknown",
+                                             "invalid_message", "invalid_json", NULL };
+const char *const hs_profile_err_names[] = { "unknown_type", "session_unavailable",
+                                             "not_ready", "invalid_json", "invalid_message",
+                                             "no_handler", "binary_unsupported", NULL };
 
 /* ---- field functions of this format ------------------------------------ */
 
@@ -132,11 +122,6 @@ static int f_token(const hs_schema_ctx *c, const hs_where *w, json_t *v, void *d
 }
 
 /* "requests": each kind a {"message": template}, agent with its aliases. */
-typedef struct req_parts {
-    hs_profile *p;
-    json_t *invalid_json;
-} req_parts;
-
 static int f_request(const hs_schema_ctx *c, const hs_where *w, json_t *v, void *dst,
                      const hs_field *f)
 {
@@ -186,8 +171,8 @@ static int f_requests(const hs_schema_ctx *c, const hs_where *w, json_t *v, void
 
     if (hs_schema_object(c, w, v, &tab, 1, " in \"requests\"") != HS_SCHEMA_OK)
         return HS_SCHEMA_ERR;
-    for (size_t k = 0; req_names[k]; k++)
-        if (hs_schema_require(c, w, v, req_names[k]) != HS_SCHEMA_OK)
+    for (size_t k = 0; hs_profile_req_names[k]; k++)
+        if (hs_schema_require(c, w, v, hs_profile_req_names[k]) != HS_SCHEMA_OK)
             return HS_SCHEMA_ERR;
     return HS_SCHEMA_OK;
 }
@@ -234,13 +219,13 @@ static int f_errors(const hs_schema_ctx *c, const hs_where *w, json_t *v, void *
     hs_table tab = { fields, codes };
 
     for (size_t k = 0; k < HS_ERR_KINDS; k++)
-        fields[k] = (hs_field){ .key = err_names[k], .parse = hs_field_string,
+        fields[k] = (hs_field){ .key = hs_profile_err_names[k], .parse = hs_field_string,
                                 .off = k * sizeof(char *), .tag = HS_STR_NONEMPTY };
     fields[HS_ERR_KINDS] = (hs_field){ .key = NULL };
     if (hs_schema_object(c, w, v, &tab, 1, " in \"errors\"") != HS_SCHEMA_OK)
         return HS_SCHEMA_ERR;
     for (size_t k = 0; k < HS_ERR_KINDS; k++)
-        if (hs_schema_require(c, w, v, err_names[k]) != HS_SCHEMA_OK)
+        if (hs_schema_require(c, w, v, hs_profile_err_names[k]) != HS_SCHEMA_OK)
             return HS_SCHEMA_ERR;
     return HS_SCHEMA_OK;
 }

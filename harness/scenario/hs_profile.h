@@ -146,9 +146,10 @@ int hs_profile_parse(const char *name, const char *text, size_t len, hs_profile 
 
 void hs_profile_free(hs_profile *p);
 
-/* The name scenarios and messages use for a request kind or error kind. */
-const char *hs_profile_req_name(hs_req_kind k);
-const char *hs_profile_err_name(hs_err_kind k);
+/* The names scenarios and profiles use for the request kinds and error
+ * kinds, in hs_req_kind and hs_err_kind order, NULL-terminated. */
+extern const char *const hs_profile_req_names[];
+extern const char *const hs_profile_err_names[];
 
 /*
  * A request of kind k with id and text, in the target's dialect: a new

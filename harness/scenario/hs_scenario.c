@@ -907,14 +907,9 @@ static const hs_field http_fields[] = {
 
 /* ---- steps in the target's dialect (hs_profile) ---- */
 
-static const char *const req_kinds[] = { "agent", "ping", "unknown", "invalid_message",
-                                         "invalid_json", NULL };
-static const char *const err_kinds[] = { "unknown_type", "session_unavailable",
-                                         "not_ready", "invalid_json", "invalid_message",
-                                         "no_handler", "binary_unsupported", NULL };
-
 static const hs_field request_fields[] = {
-    { .key = "kind", .parse = hs_field_enum, .off = STEP(req_kind), .names = req_kinds },
+    { .key = "kind", .parse = hs_field_enum, .off = STEP(req_kind),
+      .names = hs_profile_req_names },
     { .key = "type", .parse = hs_field_string, .off = STEP(req_type), .tag = HS_STR_NONEMPTY },
     { .key = "id", .parse = hs_field_string, .off = STEP(request_id), .tag = HS_STR_NONEMPTY },
     { .key = "text", .parse = hs_field_string, .off = STEP(text) },
@@ -923,7 +918,8 @@ static const hs_field request_fields[] = {
 };
 
 static const hs_field expect_error_fields[] = {
-    { .key = "error", .parse = hs_field_enum, .off = STEP(error_kind), .names = err_kinds },
+    { .key = "error", .parse = hs_field_enum, .off = STEP(error_kind),
+      .names = hs_profile_err_names },
     { .key = "id", .parse = hs_field_string, .off = STEP(request_id), .tag = HS_STR_NONEMPTY },
     { .key = "retry_hint", .parse = hs_field_bool, .off = STEP(retry_hint) },
     { .key = NULL }

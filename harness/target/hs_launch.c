@@ -17,7 +17,9 @@
 #include "util/hs_argv.h"
 #include "util/hs_buf.h"
 
-char **hs_launch_gateway_argv(const hs_launch *l)
+/* The reference gateway's argument vector for l; NULL when memory runs
+ * out. Free with hs_argv_free. */
+static char **gateway_argv(const hs_launch *l)
 {
     char **argv = NULL, seed[32];
     size_t n = 0;
@@ -265,7 +267,7 @@ int hs_launch_start(const hs_launch *l, hs_target *t, char *err, size_t errlen)
     int rc = -1;
 
     snprintf(p.port_file, sizeof(p.port_file), "%s/port", l->dir);
-    p.argv = l->cmd ? command_argv(l, err, errlen) : hs_launch_gateway_argv(l);
+    p.argv = l->cmd ? command_argv(l, err, errlen) : gateway_argv(l);
     if (!p.argv && !l->cmd)
         hs_errf(err, errlen, "out of memory building the gateway's command");
     if (p.argv && build_env(l, &p, err, errlen) == 0) {

@@ -67,8 +67,4 @@ typedef struct hs_launch {
  */
 int hs_launch_start(const hs_launch *l, hs_target *t, char *err, size_t errlen);
 
-/* The reference gateway's argument vector for l (what hs_launch_start runs);
- * NULL when memory runs out. Free with hs_argv_free. */
-char **hs_launch_gateway_argv(const hs_launch *l);
-
 #endif
