@@ -936,6 +936,8 @@ static int step_expect_close(run_ctx *x, const hs_step *st)
 {
     hs_client *c = find_client(x, st->conn);
     double end = hs_now_ms() + step_ms(x, st);
+    int want = st->close_code == HS_CLOSE_SHUTDOWN ? x->o->profile->shutdown_close
+                                                   : st->close_code;
 
     if (!c) {
         FAIL(x, st, "expect_close on \"%s\", which was never connected", st->conn);
@@ -960,12 +962,10 @@ static int step_expect_close(run_ctx *x, const hs_step *st)
         FAIL(x, st, "%s: the server did not close the connection", c->name);
         return -1;
     }
-    if ((st->close_code > 0 && c->close_code != st->close_code) ||
-        (st->close_code == -1 && c->close_code != 1006) ||
-        (st->close_code == 0 && c->close_code == 1006)) {
+    if ((want > 0 && c->close_code != want) || (want == -1 && c->close_code != 1006) ||
+        (want == 0 && c->close_code == 1006)) {
         FAIL(x, st, "%s: closed with %d, expected %s%d", c->name, c->close_code,
-             st->close_code == 0 ? "any close frame, not " : "",
-             st->close_code == 0 ? 1006 : st->close_code == -1 ? 1006 : st->close_code);
+             want == 0 ? "any close frame, not " : "", want > 0 ? want : 1006);
         return -1;
     }
     return 0;

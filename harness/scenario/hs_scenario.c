@@ -354,9 +354,13 @@ static int f_expect_close_code(const hs_schema_ctx *c, const hs_where *w,
         *(int *)dst = -1;
         return HS_SCN_OK;
     }
+    if (json_is_string(v) && strcmp(json_string_value(v), "shutdown") == 0) {
+        *(int *)dst = HS_CLOSE_SHUTDOWN;
+        return HS_SCN_OK;
+    }
     if (!json_is_integer(v))
         return hs_schema_fail(c, w, "must be a close code from 1000 to 4999, "
-                              "\"any\" or \"abnormal\"");
+                              "\"any\", \"abnormal\" or \"shutdown\"");
     if (hs_schema_int(c, w, v, 1000, 4999, &code) != 0)
         return HS_SCN_ERR;
     if (code == 1006 || code == 1015)

@@ -19,6 +19,10 @@
 /* A scenario file larger than this is refused before parsing. */
 #define HS_SCN_MAX_BYTES (1024 * 1024)
 
+/* expect_close "code": "shutdown": the code the target's profile says its
+ * clients get when it stops (the dialect's, not a fixed 1001). */
+#define HS_CLOSE_SHUTDOWN -2
+
 typedef enum hs_step_kind {
     HS_STEP_CONNECT,       /* open a WebSocket connection */
     HS_STEP_SEND,          /* send a message, a frame or raw bytes */
@@ -195,7 +199,8 @@ typedef struct hs_step {
                               "settled", "connections"}, or NULL */
 
     /* expect_close */
-    int close_code;        /* 0: any code; -1: abnormal (no close frame) */
+    int close_code;        /* 0: any code; -1: abnormal (no close frame);
+                              HS_CLOSE_SHUTDOWN: the profile's shutdown_close */
     int *codes;            /* expect_close, close: acceptable close codes */
     size_t ncodes;
     int probe_ms;          /* expect_close: no close by then, send an empty

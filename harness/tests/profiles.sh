@@ -8,7 +8,9 @@
 # 3. an answer id path the gateway does not use: every request is judged
 #    unanswered (contract 3), so the profile is what the judge reads;
 # 4. a profile with a typo or bad JSON: exit 2, file:line:column: field;
-#    a missing one: exit 2 naming it.
+#    a missing one: exit 2 naming it;
+# 5-7. a third dialect, a profile contradicting its target, the shutdown
+#    close code, and every scenario "only" naming a shipped profile.
 set -u
 cd "$(dirname "$0")/../.."
 HARNESS=${HARNESS:-build/harness}
@@ -113,6 +115,19 @@ json.dump(p, open(sys.argv[1], "w"))' "$WORK/tiny-health.json"
 grep -q "the profile names the health endpoint /healthz, but the target does not answer" \
     "$WORK/th.log" || fail "a contradicting profile is not named as such"
 echo "profiles: a profile that contradicts its target is named as such"
+
+# 6b. The shutdown close code is the profile's: the tiny gateway closes with
+#     1001, so a profile saying 1012 must fail shutdown-1001 on that code.
+"$PY" -c 'import json,sys
+p = json.load(open("fixtures/targets/tiny/profile.json"))
+p["shutdown_close"] = 1012
+json.dump(p, open(sys.argv[1], "w"))' "$WORK/tiny-1012.json"
+"$HARNESS" --profile "$WORK/tiny-1012.json" --target-cmd "$TINY_CMD" --out "$WORK/t12" \
+    --history "$WORK/h.jsonl" scenarios/degradation/shutdown-1001.json >"$WORK/t12.log" 2>&1 &&
+    fail "a shutdown_close the target does not send passed"
+grep -q "closed with 1001, expected 1012" "$WORK/t12.log" ||
+    fail "shutdown_close 1012: no failure naming the code ($(grep -m1 FAIL -A2 "$WORK/t12.log"))"
+echo "profiles: the shutdown close code comes from the profile"
 
 # 7. Every "only" in the shipped scenarios names a shipped profile: a typo
 #    would skip its step on every target, a check that could never fail.
