@@ -60,7 +60,8 @@ static const bad_case bad_cases[] = {
     { "empty.json", 1, 1, "not valid JSON" },
     { "expect-close-1006.json", 6, 38, "write \"abnormal\"" },
     { "expect-close-word.json", 6, 38,
-      "steps[1].code: must be a close code from 1000 to 4999, \"any\", \"abnormal\" or \"shutdown\"" },
+      "steps[1].code: must be a close code from 1000 to 4999, \"any\", \"abnormal\" or "
+      "\"shutdown\"" },
     { "expect-events-degraded.json", 6, 63,
       "steps[1].degraded: must be true or false, not a string" },
     { "expect-match-missing.json", 6, 5,
