@@ -36,7 +36,7 @@ r=$WORK/silent/results.json
 [ $rc = 1 ] || fail "silent target: exit $rc, expected 1 (see $WORK/silent.log)"
 total=$(count "$r" True)
 failed=$(count "$r" 'c["status"] == "failed" and c["reasons"]')
-unrun=$(count "$r" '"target unresponsive" in c["reasons"][0]["message"]')
+unrun=$(count "$r" 'c["reasons"] and "target unresponsive" in c["reasons"][0]["message"]')
 [ "$total" -gt 400 ] && [ "$failed" = "$total" ] ||
     fail "silent target: $failed of $total cases failed with a reason"
 [ "$unrun" -gt $((total / 2)) ] || fail "silent target: the unresponsive rule did not fire"
@@ -57,9 +57,13 @@ echo "fail-fast: -x: $failed failed, $skipped not run"
 
 "$HARNESS" --step-timeout 1 --out "$WORK/late" --history "$WORK/h.jsonl" \
     scenarios/seeds scenarios/degradation >"$WORK/late.log" 2>&1
+rc=$?
 r=$WORK/late/results.json
 total=$(count "$r" True)
 run=$(count "$r" 'c["status"] != "skipped" and not any("not run" in x["message"] for x in c["reasons"])')
+failed=$(count "$r" 'c["status"] == "failed"')
 [ "$total" -gt 20 ] && [ "$run" = "$total" ] && ! grep -q '^STOP ' "$WORK/late.log" ||
     fail "late target: only $run of $total cases ran"
-echo "fail-fast: late target: all $total cases ran"
+# A 1 ms step ceiling is missed by some case: the run is judged, not waved through.
+[ $rc = 1 ] && [ "$failed" -ge 1 ] || fail "late target: exit $rc with $failed failed cases"
+echo "fail-fast: late target: all $total cases ran, $failed failed, exit 1"
