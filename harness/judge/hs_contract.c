@@ -105,17 +105,12 @@ int hs_contract_close(const hs_record *r, json_t *reasons)
  * the agent events of the dialect in order, or one error, or one pong. */
 static int answer_shape_ok(const hs_profile *p, const json_t *events)
 {
-    size_t n = json_array_size(events), want = hs_profile_nevents(p);
     const char *first = json_string_value(json_array_get(events, 0));
 
-    if (n == 1 && (strcmp(first, HS_ANSWER_ERROR) == 0 || strcmp(first, HS_ANSWER_PONG) == 0))
+    if (json_array_size(events) == 1 &&
+        (strcmp(first, HS_ANSWER_ERROR) == 0 || strcmp(first, HS_ANSWER_PONG) == 0))
         return 1;
-    if (n != want)
-        return 0;
-    for (size_t i = 0; i < want; i++)
-        if (strcmp(json_string_value(json_array_get(events, i)), hs_dialect_event(p, i)) != 0)
-            return 0;
-    return 1;
+    return hs_dialect_complete(p, events);
 }
 
 static int check_request(const hs_client *c, const hs_request *q, json_t *reasons)

@@ -62,6 +62,18 @@ int hs_dialect_set_sent_id(const hs_profile *p, json_t *msg, const char *id)
     return json_object_set_new(parent, dot ? dot + 1 : p->sent_id, json_string(id));
 }
 
+int hs_dialect_complete(const hs_profile *p, const json_t *events)
+{
+    size_t n = hs_profile_nevents(p);
+
+    if (json_array_size(events) != n)
+        return 0;
+    for (size_t k = 0; k < n; k++)
+        if (strcmp(json_string_value(json_array_get(events, k)), hs_dialect_event(p, k)) != 0)
+            return 0;
+    return 1;
+}
+
 int hs_dialect_terminal(const hs_profile *p, const char *label)
 {
     size_t n = hs_profile_nevents(p);

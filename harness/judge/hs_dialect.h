@@ -36,10 +36,13 @@ int hs_dialect_set_sent_id(const hs_profile *p, json_t *msg, const char *id);
  * error, a pong)? */
 int hs_dialect_terminal(const hs_profile *p, const char *label);
 
+/* 1 when events (answer labels) are exactly the agent events, in order. */
+int hs_dialect_complete(const hs_profile *p, const json_t *events);
+
 /* Is the answer marked degraded? */
 int hs_dialect_degraded(const hs_profile *p, const json_t *msg);
 
-/* Is the answer's label the complete agent answer's event k (0-based)? */
+/* The name of the agent answer's event k (0-based) in this dialect. */
 const char *hs_dialect_event(const hs_profile *p, size_t k);
 
 /* ---- what scenarios expect, as matchers of the dialect ---- */

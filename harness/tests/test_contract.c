@@ -207,6 +207,18 @@ static void test_clause3_misordered_or_duplicated(void **state)
     assert_clause(f, 3, "not the 5 events in order");
 }
 
+/* A terminal event alone is not an answer: the events between were lost. */
+static void test_clause3_incomplete(void **state)
+{
+    fixture *f = *state;
+
+    send_request(f->clients[0], "r1");
+    answer(f->clients[0], "r1", "agent_started");
+    answer(f->clients[0], "r1", "agent_completed");
+    hs_contract_check(&f->rec, f->reasons);
+    assert_clause(f, 3, "not the 5 events in order");
+}
+
 static void test_clause3_exempt_after_expected_close(void **state)
 {
     fixture *f = *state;
@@ -310,6 +322,7 @@ int main(void)
         T(test_clause2_unexpected_server_close),
         T(test_clause3_silence),
         T(test_clause3_misordered_or_duplicated),
+        T(test_clause3_incomplete),
         T(test_clause3_exempt_after_expected_close),
         T(test_clause4_degraded_without_notice),
         T(test_clause4_health_silent),
