@@ -248,6 +248,15 @@ static int remote_fault(run_ctx *x, const hs_fault *f, int enable, int timeout_m
     return hs_faultctl_enable(x->fiu_prefix, x->fiu_pid, &ff, timeout_ms, err, errlen);
 }
 
+/* Every start fault has a mode libfiu itself has (always, once, random). */
+static int start_modes_ok(const run_ctx *x)
+{
+    for (size_t i = 0; i < x->s->nfaults; i++)
+        if (!remote_mode(&x->s->faults[i]))
+            return 0;
+    return 1;
+}
+
 /*
  * A --target-cmd target gets its start faults through libfiu's remote
  * control, right after it listens ({fiu_ctrl} tells where). Without it, or
@@ -262,12 +271,11 @@ static int remote_start_faults(run_ctx *x, char *err, size_t errlen)
                 "libfiu's fiu_rc_fifo with that prefix)");
         return 0;
     }
-    for (size_t i = 0; i < x->s->nfaults; i++)
-        if (!remote_mode(&x->s->faults[i])) {
-            skip(x, "faults with mode after/nth need the reference gateway "
-                    "(libfiu's remote control has no such mode)");
-            return 0;
-        }
+    if (!start_modes_ok(x)) {
+        skip(x, "faults with mode after/nth need the reference gateway "
+                "(libfiu's remote control has no such mode)");
+        return 0;
+    }
     for (size_t i = 0; i < x->s->nfaults; i++)
         if (remote_fault(x, &x->s->faults[i], 1, 5000, err, errlen) != 0)
             return -1;
@@ -278,15 +286,6 @@ static int remote_start_faults(run_ctx *x, char *err, size_t errlen)
 static int preload_start(const run_ctx *x)
 {
     return x->o->target_cmd && x->o->profile->start_faults == HS_START_PRELOAD;
-}
-
-/* Every start fault has a mode libfiu itself has (always, once, random). */
-static int start_modes_ok(const run_ctx *x)
-{
-    for (size_t i = 0; i < x->s->nfaults; i++)
-        if (!remote_mode(&x->s->faults[i]))
-            return 0;
-    return 1;
 }
 
 /* The start faults as libfiu commands for its run preload (FIU_ENABLE). */

@@ -953,7 +953,7 @@ static void check_fired(soak *s)
     const char *name;
     json_t *f;
 
-    json_object_foreach(json_object_get(s->health, "faults"), name, f)
+    json_object_foreach(hs_dialect_faults(s->o->profile, s->health), name, f)
         if (json_is_true(json_object_get(f, "enabled")) &&
             json_integer_value(json_object_get(f, "fired")) == 0)
             problem(s, "%s was enabled but never fired (reached %lld times)", name,
