@@ -98,8 +98,8 @@ json_t *hs_contract_fault_counts(const hs_profile *p, const json_t *health);
 /*
  * Record that clause could not be judged on this target and why (it has no
  * health endpoint, its stderr is not JSON lines, nothing counts its fault
- * hits): results.json lists these under the case's "unverified", and the
- * clause is not counted as kept.
+ * hits): results.json lists these under the case's "unverified"; they
+ * neither fail nor pass the case, so a report shows what went unjudged.
  */
 void hs_contract_unverified(const hs_record *r, int clause, const char *why);
 

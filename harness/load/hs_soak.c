@@ -1142,6 +1142,12 @@ static int setup(soak *s, const hs_soak_opts *o, char *err, size_t errlen)
     s->problems = json_array();
     s->rounds = json_array();
     s->h = hs_soakcheck_new(o->profile);
+    if (!s->h && hs_profile_nevents(o->profile) != HS_SOAKCHECK_NEVENTS) {
+        snprintf(err, errlen, "the soak checks answers of %d agent events; profile %s "
+                 "names %zu in answers.events", HS_SOAKCHECK_NEVENTS, o->profile->file,
+                 hs_profile_nevents(o->profile));
+        return -1;
+    }
     s->c = calloc((size_t)o->clients, sizeof(*s->c));
     snprintf(s->dir, sizeof(s->dir), "%s/wsfault-soak-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!s->h || !s->c || !mkdtemp(s->dir)) {

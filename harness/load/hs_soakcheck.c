@@ -16,7 +16,7 @@
 #define MAX_CODES 64            /* distinct error codes kept by name */
 #define CODE_LEN 48             /* an error code is cut to this many bytes */
 #define ORDER_KEPT 8            /* frames of one request remembered in order */
-#define NEVENTS 5
+#define NEVENTS HS_SOAKCHECK_NEVENTS
 #define DEFAULT_MESSAGES 50
 
 typedef enum { E_INVOKE, E_FRAME, E_UPGRADE, E_END, E_GARBAGE } entry_kind;

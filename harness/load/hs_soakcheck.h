@@ -48,6 +48,10 @@ typedef enum hs_soakcheck_req_kind {
 
 typedef struct hs_soakcheck_history hs_soakcheck_history;
 
+/* The agent events an answer has (answers.events) in the dialects a soak
+ * can judge: its per-event counters are laid out for this many. */
+#define HS_SOAKCHECK_NEVENTS 5
+
 /* A history of a target speaking profile's dialect; NULL when memory runs
  * out or the profile does not list the contract's five agent events. */
 hs_soakcheck_history *hs_soakcheck_new(const hs_profile *profile);
