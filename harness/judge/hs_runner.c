@@ -1564,6 +1564,20 @@ static int settings_mapped(const run_ctx *x)
            (t->max_message <= 0 || flags[2]) && (t->handshake_timeout_s <= 0 || flags[3]);
 }
 
+/* Why the scenario's "target" settings cannot reach this target. */
+static const char *settings_gap(const run_ctx *x)
+{
+    if (x->o->url)
+        return "\"target\" settings (max_message, startup_delay_ms, ready_queue, "
+               "handshake_timeout_s, args) need a target the harness starts; --url "
+               "names one already running";
+    if (x->s->target.args && x->s->target.args[0])
+        return "\"target\": \"args\" are the reference gateway's own flags";
+    return "\"target\" settings (max_message, startup_delay_ms, ready_queue, "
+           "handshake_timeout_s) need flags this target's profile does not name "
+           "(\"settings\")";
+}
+
 static void prepare(run_ctx *x)
 {
     char err[512];
@@ -1571,9 +1585,7 @@ static void prepare(run_ctx *x)
 
     if ((x->o->url || x->o->target_cmd) && target_settings(&x->s->target) &&
         !settings_mapped(x)) {
-        skip(x, "\"target\" settings (max_message, startup_delay_ms, ready_queue, "
-                "args) configure the reference gateway; this target's profile names "
-                "no flag for them");
+        skip(x, settings_gap(x));
         return;
     }
     if (preload_start(x) && !start_modes_ok(x)) {
