@@ -1272,7 +1272,13 @@ static void read_counts(run_ctx *x, hs_record *rec)
 
     if (!x->fiu_counts[0])
         return;
-    if (hs_fiucount_read(x->fiu_counts, &counts, err, sizeof(err)) < 0) {
+    switch (hs_fiucount_read(x->fiu_counts, &counts, err, sizeof(err))) {
+    case HS_FIUCOUNT_OK:
+        break;
+    case HS_FIUCOUNT_PARTIAL:   /* the points it did count are still judged */
+        hs_contract_unverified(rec, 7, err);
+        break;
+    default:
         snprintf(x->counts_err, sizeof(x->counts_err), "%s", err);
         rec->counts_err = x->counts_err;
         return;
