@@ -101,8 +101,9 @@ typedef struct hs_cli {
 } hs_cli;
 
 enum { O_GATEWAY = 256, O_TARGET_CMD, O_URL, O_SECRET, O_FIU, O_PID, O_SHARD,
-       O_FILTER, O_TAG, O_REPEAT, O_SEED, O_KNOWN, O_LIST, O_OUT, O_HELP, O_STEP_TIMEOUT, O_PRELOAD, O_HISTORY, O_BASELINE,
-       O_STRICT, O_MAX_FAILURES, O_UNRESPONSIVE, O_PROFILE };
+       O_FILTER, O_TAG, O_REPEAT, O_SEED, O_KNOWN, O_LIST, O_OUT, O_HELP, O_STEP_TIMEOUT,
+       O_PRELOAD, O_HISTORY, O_BASELINE, O_STRICT, O_MAX_FAILURES, O_UNRESPONSIVE,
+       O_PROFILE };
 
 static const struct option longopts[] = {
     { "gateway", required_argument, NULL, O_GATEWAY },
