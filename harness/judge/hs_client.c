@@ -136,7 +136,8 @@ static void push(hs_client *c, int opcode, json_t *j)
         account(c, j);
 }
 
-int hs_client_pump(hs_client *c, int timeout_ms)
+/* One message read; kept in the inbox when keep is set. */
+static int pump(hs_client *c, int timeout_ms, int keep)
 {
     hs_ws_msg m;
     int rc;
@@ -156,9 +157,21 @@ int hs_client_pump(hs_client *c, int timeout_ms)
         hs_ws_msg_free(&m);
         return HS_CLIENT_GONE;
     }
-    push(c, m.opcode, m.opcode == 1 ? json_loadb((const char *)m.data, m.len, 0, NULL) : NULL);
+    if (keep)
+        push(c, m.opcode, m.opcode == 1 ? json_loadb((const char *)m.data, m.len, 0, NULL)
+                                        : NULL);
     hs_ws_msg_free(&m);
     return HS_CLIENT_OK;
+}
+
+int hs_client_pump(hs_client *c, int timeout_ms)
+{
+    return pump(c, timeout_ms, 1);
+}
+
+int hs_client_skip(hs_client *c, int timeout_ms)
+{
+    return pump(c, timeout_ms, 0);
 }
 
 long hs_client_find(hs_client *c, const json_t *matcher)

@@ -54,6 +54,10 @@ typedef struct hs_client {
     int closed_by_us;          /* we started the close handshake */
     int close_expected;        /* an expect_close step covered it */
     int abnormal_ok;           /* expect_close abnormal */
+    int dead_peer;             /* a wire fault keeps our pongs from the target
+                                  (blackhole, or pongs dropped) */
+    int keepalive_close;       /* the target ended it as the profile says it
+                                  ends a dead peer (expect_close "keepalive") */
     int notices;               /* degraded notices received */
     int degraded_before_notice;/* a degraded frame came before any notice */
 } hs_client;
@@ -71,6 +75,10 @@ void hs_client_sent(hs_client *c, const json_t *msg);
  * TIMEOUT, or GONE once the connection has ended (close_code set).
  */
 int hs_client_pump(hs_client *c, int timeout_ms);
+
+/* The same, dropping the message: a slow consumer's backlog, read only to
+ * reach how the connection ends. */
+int hs_client_skip(hs_client *c, int timeout_ms);
 
 /* Index of the first unconsumed JSON message matching m, or -1. */
 long hs_client_find(hs_client *c, const json_t *matcher);

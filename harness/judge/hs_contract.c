@@ -83,7 +83,9 @@ int hs_contract_close(const hs_record *r, json_t *reasons)
     for (size_t k = 0; k < r->nclients; k++) {
         const hs_client *c = r->clients[k];
 
-        if (c->close_code == 1011) {
+        /* A 1011 for a missed pong is told apart from a crash only where the
+         * profile says the target ends dead peers so (hs_client). */
+        if (c->close_code == 1011 && !c->keepalive_close) {
             breach(reasons, 2, c->step, c->line, "%s was closed with 1011 "
                    "(internal error)", c->name);
             n++;

@@ -4,6 +4,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <limits.h>
@@ -28,6 +29,8 @@
 #include "target/hs_fiucount.h"
 #include "target/hs_launch.h"
 #include "target/hs_target.h"
+#include "target/hs_rss.h"
+#include "judge/hs_storm.h"
 #include "wire/hs_token.h"
 #include "wire/hs_transcript.h"
 #include "judge/hs_verdict.h"
@@ -70,6 +73,14 @@ typedef struct run_ctx {
     int waited_out;             /* a step failed at its full ceiling */
     int health_silent;          /* the last health request got no answer at all */
     hs_verdict verdict;         /* conformance cases: behavior and close */
+    long rss_mark;              /* memory: the target's RSS at the mark, KiB; -1 */
+    long rss_peak;              /* the most seen since */
+    double rss_last_ms;         /* when it was last sampled */
+    json_t *rss_samples;        /* [t_ms, KiB] since the mark */
+    json_t *figures;            /* measured by steps: memory, storms */
+    json_t *timeline;           /* wire cases: steps and target log lines */
+    long log_seen;              /* bytes of the target's log on the timeline */
+    int log_lines;              /* log lines it holds */
 } run_ctx;
 
 static int remaining(const run_ctx *x, int step_ms)
@@ -96,6 +107,29 @@ static void skip(run_ctx *x, const char *why)
 {
     x->skipped = 1;
     snprintf(x->skip_reason, sizeof(x->skip_reason), "%s", why);
+}
+
+#define TIMELINE_LOG_MAX 300    /* target log lines on one case's timeline */
+#define RSS_EVERY_MS 100        /* memory: sample no more often than this */
+#define RSS_SAMPLES_MAX 600
+
+/* The target's RSS since the mark: sampled at most every RSS_EVERY_MS, at
+ * step boundaries and inside long steps (a flood). */
+static void sample_rss(run_ctx *x, int force)
+{
+    double now = hs_now_ms();
+    long kib;
+
+    if (x->rss_mark < 0 || !x->spawned || (!force && now - x->rss_last_ms < RSS_EVERY_MS))
+        return;
+    x->rss_last_ms = now;
+    kib = hs_rss_group_kib(x->target.pid);
+    if (kib < 0)
+        return;
+    if (kib > x->rss_peak)
+        x->rss_peak = kib;
+    if (json_array_size(x->rss_samples) < RSS_SAMPLES_MAX)
+        json_array_append_new(x->rss_samples, json_pack("[f,I]", now, (json_int_t)kib));
 }
 
 /* ---- HTTP and /health ------------------------------------------------ */
@@ -180,6 +214,27 @@ static const char *fault_mode_arg(const hs_fault *f, char *buf, size_t len)
     return buf;
 }
 
+/* The reference gateway's flag for each setting (hs_setting order). */
+static const char *const reference_flags[HS_SETTINGS] = {
+    "--startup-delay-ms", "--ready-queue", "--max-message", "--handshake-timeout",
+    "--ping-interval", "--ping-timeout", "--max-queue", "--max-connections"
+};
+
+/* The scenario's settings as flags: each set one whose flag is known. */
+static void add_settings(const hs_target_opts *t, const char *const *flags, char ***argv,
+                         size_t *n)
+{
+    char buf[32];
+
+    for (size_t k = 0; k < HS_SETTINGS; k++) {
+        if (t->settings[k] < 0 || !flags[k])
+            continue;
+        snprintf(buf, sizeof(buf), "%ld", t->settings[k]);
+        hs_argv_add(argv, n, flags[k]);
+        hs_argv_add(argv, n, buf);
+    }
+}
+
 /* The reference gateway's flags for this case, beyond what hs_launch adds. */
 static char **gateway_args(run_ctx *x)
 {
@@ -189,26 +244,7 @@ static char **gateway_args(run_ctx *x)
 
     if (t->echo)
         hs_argv_add(&argv, &n, "--echo");
-    if (t->startup_delay_ms >= 0) {
-        snprintf(buf, sizeof(buf), "%d", t->startup_delay_ms);
-        hs_argv_add(&argv, &n, "--startup-delay-ms");
-        hs_argv_add(&argv, &n, buf);
-    }
-    if (t->max_message > 0) {
-        snprintf(buf, sizeof(buf), "%ld", t->max_message);
-        hs_argv_add(&argv, &n, "--max-message");
-        hs_argv_add(&argv, &n, buf);
-    }
-    if (t->ready_queue >= 0) {
-        snprintf(buf, sizeof(buf), "%d", t->ready_queue);
-        hs_argv_add(&argv, &n, "--ready-queue");
-        hs_argv_add(&argv, &n, buf);
-    }
-    if (t->handshake_timeout_s > 0) {
-        snprintf(buf, sizeof(buf), "%d", t->handshake_timeout_s);
-        hs_argv_add(&argv, &n, "--handshake-timeout");
-        hs_argv_add(&argv, &n, buf);
-    }
+    add_settings(t, reference_flags, &argv, &n);
     for (size_t i = 0; i < x->s->nfaults; i++) {
         hs_argv_add(&argv, &n, "--fault");
         hs_argv_add(&argv, &n, fault_mode_arg(&x->s->faults[i], buf, sizeof(buf)));
@@ -309,21 +345,11 @@ static char *start_enable(const run_ctx *x)
 /* The scenario's settings as the target's own flags (settings_mapped). */
 static char **setting_args(const run_ctx *x)
 {
-    const hs_target_opts *t = &x->s->target;
-    char *const *flags = x->o->profile->setting_flags;
-    char **argv = NULL, buf[32];
+    char **argv = NULL;
     size_t n = 0;
-    long values[4] = { t->startup_delay_ms, t->ready_queue, t->max_message,
-                       t->handshake_timeout_s };
 
-    for (size_t k = 0; k < 4; k++) {
-        /* max_message and handshake_timeout_s: 0 is the target's default. */
-        if (values[k] < 0 || (k >= 2 && values[k] == 0) || !flags[k])
-            continue;
-        snprintf(buf, sizeof(buf), "%ld", values[k]);
-        hs_argv_add(&argv, &n, flags[k]);
-        hs_argv_add(&argv, &n, buf);
-    }
+    add_settings(&x->s->target, (const char *const *)x->o->profile->setting_flags, &argv,
+                 &n);
     return argv;
 }
 
@@ -582,6 +608,12 @@ static int connect_verdict(run_ctx *x, const hs_step *st, hs_client *c, const ch
 }
 
 /* What the opening handshake sends, as the step spells it out. */
+/* Whether the connection's faults keep its pongs from the target. */
+static int dead_peer(const hs_wire *w)
+{
+    return w->blackhole || (w->drop & (1u << HS_OP_PONG));
+}
+
 static void connect_opts(run_ctx *x, const hs_step *st, hs_client *c, const char *path,
                          const char **headers, hs_ws_opts *o)
 {
@@ -603,6 +635,10 @@ static void connect_opts(run_ctx *x, const hs_step *st, hs_client *c, const char
     o->extra_headers = headers;
     o->timeout_ms = step_ms(x, st);
     o->transcript = c->transcript;
+    o->wire = st->has_wire ? &st->wire : NULL;
+    o->seed = x->o->seed;
+    o->name = st->conn;
+    c->dead_peer = st->has_wire && dead_peer(&st->wire);
 }
 
 static int step_connect(run_ctx *x, const hs_step *st)
@@ -835,6 +871,7 @@ static int step_request(run_ctx *x, const hs_step *st)
             hs_client_sent(c, msg);
         json_decref(msg);
         free(text);
+        sample_rss(x, 0);
         if (rc != HS_WS_OK) {
             hs_transcript_note(c->transcript, "send failed: %s", hs_ws_last_error(c->ws));
             break;
@@ -918,6 +955,117 @@ static void exempt_pending(hs_client *c)
             c->reqs[i].exempt = 1;
 }
 
+/* Open connections our side reads (no fault stops it), as poll entries;
+ * who[i] is the client of fds[i]. */
+static size_t reading_clients(run_ctx *x, struct pollfd *fds, hs_client **who, size_t max,
+                              const hs_client *watch)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < x->nclients && n < max; i++) {
+        hs_client *c = x->clients[i];
+        if (c != watch && c->ws && !c->close_code && hs_ws_reading(c->ws)) {
+            fds[n] = (struct pollfd){ .fd = hs_ws_fd(c->ws), .events = POLLIN };
+            who[n++] = c;
+        }
+    }
+    return n;
+}
+
+/*
+ * Time passing for clients that keep reading, as any client library does in
+ * the background: pings are answered (RFC 6455 5.5.2) and messages kept for
+ * later steps. Only a wire fault stops that. Until end, or until watch (a
+ * slow or dead peer read only to see it end, its messages dropped) closes.
+ */
+static void pump_all(run_ctx *x, double end, hs_client *watch)
+{
+    struct pollfd fds[65];
+    hs_client *who[65];
+    size_t n;
+
+    while (hs_now_ms() < end && !(watch && (watch->close_code || !watch->ws))) {
+        n = reading_clients(x, fds, who, 64, watch);
+        if (watch) {
+            fds[n] = (struct pollfd){ .fd = hs_ws_fd(watch->ws), .events = POLLIN };
+            who[n++] = watch;
+        }
+        if (poll(fds, n, hs_clock_left_ms(end)) <= 0)
+            continue;
+        for (size_t i = 0; i < n; i++)
+            if (fds[i].revents && who[i] == watch)
+                hs_client_skip(who[i], 0);
+            else if (fds[i].revents)
+                hs_client_pump(who[i], 0);
+    }
+}
+
+/* The profile's codes for a dead peer or a slow consumer, as text. */
+static void codes_text(const int *codes, size_t n, char *buf, size_t len)
+{
+    size_t off = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && off < len; i++)
+        off += (size_t)snprintf(buf + off, len - off, "%s%d", i ? ", " : "", codes[i]);
+}
+
+/* Read (and drop) what a slow or dead peer left unread, until the target
+ * ends the connection or end passes; the time it took, in ms. */
+static double watch_until_closed(run_ctx *x, hs_client *c, double end)
+{
+    double t0 = hs_now_ms();
+
+    if (c->ws)
+        hs_ws_observe(c->ws, 1);
+    pump_all(x, end, c);
+    if (c->ws)
+        hs_ws_observe(c->ws, 0);
+    return hs_now_ms() - t0;
+}
+
+/*
+ * expect_close "keepalive" or "slow_consumer": the target must end the
+ * connection within the step's ceiling, with a close the profile's "wire"
+ * names. A 1011 listed for keepalive is that stack's keepalive close, not
+ * a crash (clause 2 then spares it); on a connection that still answers
+ * pings it would be one.
+ */
+static int expect_wire_close(run_ctx *x, const hs_step *st, hs_client *c)
+{
+    const hs_profile *p = x->o->profile;
+    int keepalive = st->close_code == HS_CLOSE_KEEPALIVE;
+    const int *codes = keepalive ? p->keepalive_close : p->slow_consumer_close;
+    size_t n = keepalive ? p->nkeepalive : p->nslow_consumer;
+    const char *what = keepalive ? "a dead peer" : "a slow consumer";
+    char list[96];
+    double took;
+
+    if (keepalive && !c->dead_peer) {
+        FAIL(x, st, "%s: a keepalive close needs a wire fault that keeps our pongs from the "
+             "target (\"blackhole\", or \"drop\": [\"pong\"])", c->name);
+        return -1;
+    }
+    took = watch_until_closed(x, c, hs_now_ms() + step_ms(x, st));
+    exempt_pending(c);
+    c->close_expected = 1;
+    c->abnormal_ok = hs_profile_code_in(codes, n, 1006);
+    codes_text(codes, n, list, sizeof(list));
+    if (!c->close_code) {
+        FAIL(x, st, "%s: the target still holds %s after %.0f ms", c->name, what, took);
+        return -1;
+    }
+    hs_transcript_wire(c->transcript, "the target ended %s after %.0f ms: %d", what, took,
+                       c->close_code);
+    if (!hs_profile_code_in(codes, n, c->close_code)) {
+        FAIL(x, st, "%s: %s was ended with %d; the profile says this target ends one with "
+             "%s", c->name, what, c->close_code, list);
+        return -1;
+    }
+    c->keepalive_close = keepalive && c->close_code == 1011;
+    return 0;
+}
+
 static int step_expect_close(run_ctx *x, const hs_step *st)
 {
     hs_client *c = find_client(x, st->conn);
@@ -933,6 +1081,8 @@ static int step_expect_close(run_ctx *x, const hs_step *st)
         exempt_pending(c);
         return hs_verdict_expect_close(&x->verdict, c, st, step_ms(x, st), x->reasons);
     }
+    if (st->close_code == HS_CLOSE_KEEPALIVE || st->close_code == HS_CLOSE_SLOW_CONSUMER)
+        return expect_wire_close(x, st, c);
     while (!c->close_code && c->ws) {
         int left = (int)(end - hs_now_ms());
         if (left <= 0)
@@ -968,7 +1118,12 @@ static int step_close(run_ctx *x, const hs_step *st)
         return hs_verdict_close(&x->verdict, c, st, step_ms(x, st), x->reasons);
     exempt_pending(c);
     c->closed_by_us = 1;
-    hs_ws_close(c->ws, st->send_code, st->reason, step_ms(x, st), &peer);
+    /* "then": "reset": our close frame, and a reset before any answer. */
+    hs_ws_close(c->ws, st->send_code, st->reason, st->then_reset ? 0 : step_ms(x, st), &peer);
+    if (st->then_reset) {
+        hs_ws_reset(c->ws);
+        c->abnormal_ok = 1;     /* we ended it: the target's close met a reset */
+    }
     c->close_code = peer ? peer : 1006;
     hs_ws_free(c->ws);
     c->ws = NULL;
@@ -994,7 +1149,12 @@ static int step_disconnect(run_ctx *x, const hs_step *st)
     if (!c)
         return -1;
     exempt_pending(c);
-    hs_transcript_note(c->transcript, "disconnect: TCP closed without a close frame");
+    if (st->how == HS_DROP_HALF)
+        return hs_ws_half_close(c->ws) == HS_WS_OK ? 0 : -1;
+    if (st->how == HS_DROP_RESET)
+        hs_ws_reset(c->ws);
+    else
+        hs_transcript_note(c->transcript, "disconnect: TCP closed without a close frame");
     hs_ws_free(c->ws);
     c->ws = NULL;
     return 0;
@@ -1141,9 +1301,7 @@ static int step_fault(run_ctx *x, const hs_step *st)
 
 static int step_sleep(run_ctx *x, const hs_step *st)
 {
-    int ms = remaining(x, st->sleep_ms);
-
-    usleep((useconds_t)ms * 1000);
+    pump_all(x, hs_now_ms() + remaining(x, st->sleep_ms), NULL);
     return 0;
 }
 
@@ -1162,6 +1320,233 @@ static int step_signal(run_ctx *x, const hs_step *st)
     kill(x->target.pid, st->signo);
     return 0;
 }
+
+static char *read_text(const char *path)
+{
+    char *data = NULL, err[256];
+    size_t n = 0;
+
+    if (hs_fs_read_file(path, &data, &n, err, sizeof(err)) != 0)
+        return NULL;
+    return data;
+}
+
+/* A case whose report shows a timeline: one with wire faults, storms or
+ * memory bounds, where when the target logged what explains the verdict. */
+static int wire_case(const hs_scenario *s)
+{
+    for (size_t i = 0; i < s->nsteps; i++) {
+        const hs_step *st = &s->steps[i];
+        if (st->kind == HS_STEP_WIRE || st->kind == HS_STEP_STORM ||
+            st->kind == HS_STEP_MEMORY || st->has_wire ||
+            (st->kind == HS_STEP_DISCONNECT && st->how != HS_DROP_FIN) || st->then_reset)
+            return 1;
+    }
+    return 0;
+}
+
+/* ---- the wire, memory, storms ------------------------------------------ */
+
+static void add_figure(run_ctx *x, const hs_step *st, const char *what, json_t *fig)
+{
+    json_array_append_new(x->figures, json_pack("{s:i,s:i,s:o}", "step", st->index,
+                                                 "line", st->line, what, fig));
+}
+
+static int step_wire(run_ctx *x, const hs_step *st)
+{
+    hs_client *c = open_client(x, st);
+
+    if (!c)
+        return -1;
+    hs_ws_set_wire(c->ws, &st->wire);
+    c->dead_peer = dead_peer(&st->wire);
+    return 0;
+}
+
+static int step_memory(run_ctx *x, const hs_step *st)
+{
+    long growth;
+
+    if (!x->spawned) {
+        step_unverified(x, st, "memory: the harness did not start this target, so it "
+                               "cannot read its RSS");
+        return 0;
+    }
+    if (st->mark) {
+        x->rss_mark = x->rss_peak = hs_rss_group_kib(x->target.pid);
+        json_array_clear(x->rss_samples);
+        sample_rss(x, 1);
+        return 0;
+    }
+    if (x->rss_mark < 0) {
+        FAIL(x, st, "memory: no mark taken before (a memory step with \"mark\": true)");
+        return -1;
+    }
+    sample_rss(x, 1);
+    growth = x->rss_peak - x->rss_mark;
+    add_figure(x, st, "memory", json_pack("{s:I,s:I,s:I,s:I,s:O}", "mark_kib",
+               (json_int_t)x->rss_mark, "peak_kib", (json_int_t)x->rss_peak, "growth_kib",
+               (json_int_t)growth, "max_growth_kib", (json_int_t)st->max_growth_kib,
+               "samples", x->rss_samples));
+    if (growth > st->max_growth_kib) {
+        FAIL(x, st, "memory: the target's RSS grew by %ld KiB since the mark (from %ld to "
+             "a peak of %ld KiB), more than the %ld KiB allowed", growth, x->rss_mark,
+             x->rss_peak, st->max_growth_kib);
+        return -1;
+    }
+    return 0;
+}
+
+/* What each storm outcome that breaks the contract is called in a reason. */
+static const char *const storm_breaches[HS_STORM_OUTS] = {
+    [HS_STORM_5XX] = "answered with a 5xx other than 503",
+    [HS_STORM_SILENT] = "got no answer (or TCP dropped)",
+    [HS_STORM_NO_RETRY] = "refused with 503 without Retry-After",
+    [HS_STORM_OTHER] = "answered with another status, or closed at once with a code "
+                       "other than 1013",
+};
+
+/* What a storm's answers break, as reasons; 0 when none. */
+static int storm_verdict(run_ctx *x, const hs_step *st, const hs_storm_result *r)
+{
+    size_t before = json_array_size(x->reasons);
+
+    for (int wave = 0; wave < 2; wave++)
+        for (int k = 0; k < HS_STORM_OUTS; k++)
+            if (storm_breaches[k] && (wave ? r->again : r->first)[k])
+                FAIL(x, st, "storm: %d upgrades %s %s", (wave ? r->again : r->first)[k],
+                     wave ? "reconnecting" : "in the first wave", storm_breaches[k]);
+    if (json_array_size(x->reasons) == before && r->recover_ms < 0)
+        FAIL(x, st, "storm: %d of the %d clients connected before were back within %d ms",
+             r->recovered, r->first[HS_STORM_ACCEPTED], st->recover_ms);
+    return json_array_size(x->reasons) > before ? -1 : 0;
+}
+
+static int step_storm(run_ctx *x, const hs_step *st)
+{
+    hs_step as = *st;
+    char path[32768], auth[20000], err[512];
+    const char **headers;
+    hs_storm_opts o = { .clients = st->clients, .spread_ms = st->spread_ms,
+                        .recover_ms = st->recover_ms, .seed = x->o->seed };
+    hs_storm_result r;
+    int rc;
+
+    as.token = "valid";
+    as.user = "storm";
+    err[0] = '\0';
+    auth_request(x, &as, path, sizeof(path), auth, sizeof(auth), err, sizeof(err));
+    if (err[0]) {
+        FAIL(x, st, "%s", err);
+        return -1;
+    }
+    headers = extra_headers(&as, auth);
+    o.ws = (hs_ws_opts){ .host = x->host, .port = x->port, .path = path,
+                         .protocol = st->subprotocol, .extra_headers = headers,
+                         .timeout_ms = default_step_ms(x) };
+    hs_transcript_wire(x->http_log, "storm: %d clients, dropped at once by reset, "
+                       "reconnecting over %d ms", st->clients, st->spread_ms);
+    rc = hs_storm_run(&o, &r, err, sizeof(err));
+    free_headers(headers);
+    if (rc != 0) {
+        FAIL(x, st, "storm: %s", err);
+        return -1;
+    }
+    add_figure(x, st, "storm", hs_storm_json(&o, &r));
+    return storm_verdict(x, st, &r);
+}
+
+/* The target's log lines written since the last look, on the timeline. */
+static void timeline_log(run_ctx *x)
+{
+    char *text = x->spawned ? read_text(x->target.stderr_path) : NULL;
+    char *line, *save = NULL, *clean;
+    double now = hs_now_ms();
+
+    if (!text || (long)strlen(text) <= x->log_seen) {
+        free(text);
+        return;
+    }
+    for (line = strtok_r(text + x->log_seen, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        if (x->log_lines++ == TIMELINE_LOG_MAX)
+            json_array_append_new(x->timeline, json_pack("{s:f,s:s,s:s}", "t_ms", now, "kind",
+                                  "log", "text", "(more log lines: see the target's log)"));
+        if (x->log_lines > TIMELINE_LOG_MAX)
+            continue;
+        clean = hs_escape_sanitize((const unsigned char *)line, strlen(line));
+        json_array_append_new(x->timeline, json_pack("{s:f,s:s,s:s}", "t_ms", now,
+                                                     "kind", "log", "text", clean ? clean : ""));
+        free(clean);
+    }
+    x->log_seen = (long)strlen(text);   /* strtok_r cut it; the length was kept */
+    free(text);
+}
+
+/* A step starting, on the timeline, after the log lines that came before. */
+static void timeline_step(run_ctx *x, const hs_step *st, double t0)
+{
+    char text[256];
+
+    if (!x->timeline)
+        return;
+    timeline_log(x);
+    snprintf(text, sizeof(text), "step %d (line %d): %s%s%s", st->index, st->line,
+             hs_step_kind_name(st->kind), st->conn && strcmp(st->conn, "main") ? " " : "",
+             st->conn && strcmp(st->conn, "main") ? st->conn : "");
+    json_array_append_new(x->timeline, json_pack("{s:f,s:s,s:s}", "t_ms", t0, "kind", "step",
+                                                 "text", text));
+}
+
+/* Order entries by time; equal times keep their order (qsort is not stable,
+ * so the index breaks ties). */
+typedef struct tl_entry { double t; size_t i; json_t *e; } tl_entry;
+
+static int tl_cmp(const void *a, const void *b)
+{
+    const tl_entry *x = a, *y = b;
+
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* The wire-fault notes of every connection, added to the timeline. */
+static void timeline_wire(run_ctx *x)
+{
+    for (size_t k = 0; k < x->nclients; k++) {
+        const json_t *t = x->clients[k]->transcript, *e;
+        size_t i;
+
+        json_array_foreach(t, i, e)
+            if (strcmp(json_string_value(json_object_get(e, "what")) ?: "", "wire") == 0)
+                json_array_append_new(x->timeline, json_pack("{s:O,s:s,s:s,s:O}", "t_ms",
+                    json_object_get(e, "t_ms"), "kind", "wire", "conn", x->clients[k]->name,
+                    "text", json_object_get(e, "text")));
+    }
+}
+
+/* The case's timeline, sorted: steps, wire faults, target log lines. */
+static json_t *timeline_sorted(run_ctx *x)
+{
+    size_t n, i;
+    tl_entry *v;
+    json_t *out = json_array(), *e;
+
+    timeline_log(x);
+    timeline_wire(x);
+    n = json_array_size(x->timeline);
+    v = calloc(n ? n : 1, sizeof(*v));
+    json_array_foreach(x->timeline, i, e)
+        v[i] = (tl_entry){ json_number_value(json_object_get(e, "t_ms")), i, e };
+    qsort(v, n, sizeof(*v), tl_cmp);
+    for (i = 0; i < n; i++)
+        json_array_append(out, v[i].e);
+    free(v);
+    return out;
+}
+
 
 static int run_step(run_ctx *x, const hs_step *st)
 {
@@ -1188,6 +1573,9 @@ static int run_step(run_ctx *x, const hs_step *st)
     case HS_STEP_EXPECT_ERROR:
     case HS_STEP_EXPECT_PONG:
     case HS_STEP_EXPECT_NOTICE: return step_expect_answer(x, st);
+    case HS_STEP_WIRE: return step_wire(x, st);
+    case HS_STEP_MEMORY: return step_memory(x, st);
+    case HS_STEP_STORM: return step_storm(x, st);
     }
     return -1;
 }
@@ -1230,15 +1618,6 @@ static void close_all(run_ctx *x)
     }
 }
 
-static char *read_text(const char *path)
-{
-    char *data = NULL, err[256];
-    size_t n = 0;
-
-    if (hs_fs_read_file(path, &data, &n, err, sizeof(err)) != 0)
-        return NULL;
-    return data;
-}
 
 /* The last lines of the target's stderr, as valid UTF-8. */
 static json_t *log_excerpt(const char *text, int lines)
@@ -1442,6 +1821,10 @@ static json_t *case_json(run_ctx *x, double t0, json_t *final, const char *stder
         json_object_set_new(j, "target_silent", json_true());
     if (json_array_size(x->unverified))
         json_object_set(j, "unverified", x->unverified);
+    if (json_array_size(x->figures))
+        json_object_set(j, "figures", x->figures);
+    if (x->timeline)
+        json_object_set_new(j, "timeline", timeline_sorted(x));
     if (x->verdict.on && !x->skipped) {
         json_object_set_new(j, "rfc", json_string(x->s->rfc));
         json_object_set_new(j, "expect", json_string(x->s->expect));
@@ -1497,7 +1880,10 @@ static void run_timed_step(run_ctx *x, const hs_step *st)
     int ceiling = step_ms(x, st);
     double t0 = hs_now_ms();
 
+    timeline_step(x, st, t0);
+    sample_rss(x, 1);
     run_step(x, st);
+    sample_rss(x, 1);
     if (json_array_size(x->reasons) > before && hs_now_ms() - t0 + 50 >= ceiling)
         x->waited_out = 1;
 }
@@ -1535,6 +1921,9 @@ static void ctx_free(run_ctx *x)
     json_decref(x->faults_enabled);
     json_decref(x->http_log);
     json_decref(x->unverified);
+    json_decref(x->rss_samples);
+    json_decref(x->figures);
+    json_decref(x->timeline);
     json_decref(x->health_at_signal);
     hs_verdict_free(&x->verdict);
 }
@@ -1554,34 +1943,52 @@ static int make_dir(run_ctx *x)
  */
 static int target_settings(const hs_target_opts *t)
 {
-    return t->startup_delay_ms >= 0 || t->max_message > 0 || t->ready_queue >= 0 ||
-           t->handshake_timeout_s > 0 || (t->args && t->args[0]);
+    for (size_t k = 0; k < HS_SETTINGS; k++)
+        if (t->settings[k] >= 0)
+            return 1;
+    return t->args && t->args[0];
 }
 
 /* A spawned --target-cmd target takes the scenario's settings when its
- * profile names a flag for each (args are the reference gateway's own). */
+ * profile names a flag for each (its own "args" never reach it). */
 static int settings_mapped(const run_ctx *x)
 {
     const hs_target_opts *t = &x->s->target;
-    char *const *flags = x->o->profile->setting_flags;
 
-    return x->o->target_cmd && !(t->args && t->args[0]) &&
-           (t->startup_delay_ms < 0 || flags[0]) && (t->ready_queue < 0 || flags[1]) &&
-           (t->max_message <= 0 || flags[2]) && (t->handshake_timeout_s <= 0 || flags[3]);
+    if (!x->o->target_cmd || (t->args && t->args[0]))
+        return 0;
+    for (size_t k = 0; k < HS_SETTINGS; k++)
+        if (t->settings[k] >= 0 && !x->o->profile->setting_flags[k])
+            return 0;
+    return 1;
+}
+
+/* The settings this scenario gives, comma-separated, into b. */
+static void settings_given(const hs_target_opts *t, hs_buf *b)
+{
+    for (size_t k = 0; k < HS_SETTINGS; k++)
+        if (t->settings[k] >= 0)
+            hs_buf_printf(b, "%s%s", b->len ? ", " : "", hs_setting_names[k]);
+    if (t->args && t->args[0])
+        hs_buf_printf(b, "%sargs", b->len ? ", " : "");
 }
 
 /* Why the scenario's "target" settings cannot reach this target. */
-static const char *settings_gap(const run_ctx *x)
+static void settings_gap(const run_ctx *x, char *why, size_t len)
 {
+    hs_buf b = HS_BUF_INIT;
+
+    settings_given(&x->s->target, &b);
     if (x->o->url)
-        return "\"target\" settings (max_message, startup_delay_ms, ready_queue, "
-               "handshake_timeout_s, args) need a target the harness starts; --url "
-               "names one already running";
-    if (x->s->target.args && x->s->target.args[0])
-        return "\"target\": \"args\" are the reference gateway's own flags";
-    return "\"target\" settings (max_message, startup_delay_ms, ready_queue, "
-           "handshake_timeout_s) need flags this target's profile does not name "
-           "(\"settings\")";
+        snprintf(why, len, "\"target\" settings (%s) need a target the harness starts; "
+                 "--url reaches one it did not start", b.p);
+    else if (x->s->target.args && x->s->target.args[0])
+        snprintf(why, len, "\"target\" settings (%s): \"args\" are the reference "
+                 "gateway's own flags", b.p);
+    else
+        snprintf(why, len, "\"target\" settings (%s) need flags this target's profile "
+                 "does not name (\"settings\")", b.p);
+    hs_buf_free(&b);
 }
 
 static void prepare(run_ctx *x)
@@ -1591,7 +1998,8 @@ static void prepare(run_ctx *x)
 
     if ((x->o->url || x->o->target_cmd) && target_settings(&x->s->target) &&
         !settings_mapped(x)) {
-        skip(x, settings_gap(x));
+        settings_gap(x, err, sizeof(err));
+        skip(x, err);
         return;
     }
     if (preload_start(x) && !start_modes_ok(x)) {
@@ -1655,6 +2063,10 @@ json_t *hs_run_scenario(const hs_scenario *s, const hs_run_opts *o)
     x.faults_enabled = json_array();
     x.http_log = hs_transcript_new();
     x.unverified = json_array();
+    x.rss_mark = -1;
+    x.rss_samples = json_array();
+    x.figures = json_array();
+    x.timeline = wire_case(s) ? json_array() : NULL;
     x.deadline = t0 + s->timeout_ms;
     hs_verdict_init(&x.verdict, s);
     fill_faults(&x);

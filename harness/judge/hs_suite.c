@@ -160,6 +160,10 @@ void hs_suite_select(hs_suite *s, const hs_suite_opts *o)
         int keep = (!o->filter || fnmatch(o->filter, c->id, 0) == 0) &&
                    (!o->tag || has_tag(c, o->tag));
 
+        /* Cases tagged "long" take minutes each: only when asked for by tag. */
+        if (has_tag(c, HS_SUITE_LONG_TAG) && !(o->tag && strcmp(o->tag, HS_SUITE_LONG_TAG) == 0))
+            keep = 0;
+
         /* Shards split the selected cases round-robin, stable across jobs. */
         if (keep && o->shard_n > 1)
             keep = (int)(seen++ % (size_t)o->shard_n) == o->shard_k - 1;

@@ -16,6 +16,10 @@
 #define HS_SUITE_OK 0
 #define HS_SUITE_ERR -1
 
+/* Cases with this tag run only under --tag long: they take minutes (a dead
+ * peer under the target's default keepalive). */
+#define HS_SUITE_LONG_TAG "long"
+
 typedef struct hs_suite_opts {
     hs_run_opts run;
     int jobs;

@@ -305,25 +305,71 @@ static int f_logs(const hs_schema_ctx *c, const hs_where *w, json_t *v, void *ds
     return HS_SCHEMA_OK;
 }
 
-/* "settings": the target's own flag for each scenario "target" setting. */
-static const hs_field setting_fields[] = {
-    { .key = "startup_delay_ms", .parse = hs_field_string, .off = 0 * sizeof(char *),
-      .tag = HS_STR_NONEMPTY | HS_STR_LINE },
-    { .key = "ready_queue", .parse = hs_field_string, .off = 1 * sizeof(char *),
-      .tag = HS_STR_NONEMPTY | HS_STR_LINE },
-    { .key = "max_message", .parse = hs_field_string, .off = 2 * sizeof(char *),
-      .tag = HS_STR_NONEMPTY | HS_STR_LINE },
-    { .key = "handshake_timeout_s", .parse = hs_field_string, .off = 3 * sizeof(char *),
-      .tag = HS_STR_NONEMPTY | HS_STR_LINE },
-    { .key = NULL }
-};
-
+/* "settings": the target's own flag for each scenario "target" setting,
+ * keyed by the names scenarios use (hs_setting_names). */
 static int f_settings(const hs_schema_ctx *c, const hs_where *w, json_t *v, void *dst,
                       const hs_field *f)
 {
-    hs_table tab = { setting_fields, dst };
+    hs_field fields[HS_SETTINGS + 1];
+    hs_table tab = { fields, dst };
 
+    memset(fields, 0, sizeof(fields));
+    for (size_t k = 0; k < HS_SETTINGS; k++) {
+        fields[k].key = hs_setting_names[k];
+        fields[k].parse = hs_field_string;
+        fields[k].off = k * sizeof(char *);
+        fields[k].tag = HS_STR_NONEMPTY | HS_STR_LINE;
+    }
     return hs_schema_object(c, w, v, &tab, 1, " in \"settings\"");
+}
+
+/* A "wire" list of close codes; 1006 stands for an end without a close
+ * frame (RFC 6455 7.1.5), which is how many stacks drop a dead peer. */
+static int f_close_list(const hs_schema_ctx *c, const hs_where *w, json_t *v, void *dst,
+                        const hs_field *f)
+{
+    int *codes = dst;
+    size_t *n = (size_t *)((char *)dst + f->lo);
+    long long code;
+
+    if (!json_is_array(v) || json_array_size(v) == 0 ||
+        json_array_size(v) > HS_PROFILE_CODES)
+        return hs_schema_fail(c, w, "must be a list of 1 to %d close codes, e.g. [1008]",
+                              HS_PROFILE_CODES);
+    for (size_t i = 0; i < json_array_size(v); i++) {
+        hs_where e = hs_where_element(w, i);
+
+        if (hs_schema_int(c, &e, json_array_get(v, i), 1000, 4999, &code) != 0)
+            return HS_SCHEMA_ERR;
+        codes[i] = (int)code;
+    }
+    *n = json_array_size(v);
+    return HS_SCHEMA_OK;
+}
+
+/* .lo: from the list to its count, so one parser serves both lists. */
+static const hs_field wire_fields[] = {
+    { .key = "keepalive_close", .parse = f_close_list, .off = P(keepalive_close),
+      .lo = P(nkeepalive) - P(keepalive_close) },
+    { .key = "slow_consumer_close", .parse = f_close_list, .off = P(slow_consumer_close),
+      .lo = P(nslow_consumer) - P(slow_consumer_close) },
+    { .key = NULL }
+};
+
+static int f_wire(const hs_schema_ctx *c, const hs_where *w, json_t *v, void *dst,
+                  const hs_field *f)
+{
+    hs_table tab = { wire_fields, dst };
+
+    return hs_schema_object(c, w, v, &tab, 1, " in \"wire\"");
+}
+
+int hs_profile_code_in(const int *codes, size_t n, int code)
+{
+    for (size_t i = 0; i < n; i++)
+        if (codes[i] == code)
+            return 1;
+    return 0;
 }
 
 static const hs_field top_fields[] = {
@@ -343,6 +389,7 @@ static const hs_field top_fields[] = {
     { .key = "start_faults", .parse = hs_field_enum, .off = P(start_faults),
       .names = start_ways },
     { .key = "settings", .parse = f_settings, .off = P(setting_flags) },
+    { .key = "wire", .parse = f_wire, .off = 0 },
     { .key = NULL }
 };
 
@@ -363,7 +410,8 @@ static int check_top(const hs_schema_ctx *c, json_t *root, hs_profile *p)
     if (rc == HS_SCHEMA_OK)
         rc = hs_schema_require(c, NULL, root, "format");
     /* Optional keys: what a target may leave to its defaults. */
-    static const char *const optional[] = { "description", "start_faults", "settings", NULL };
+    static const char *const optional[] = { "description", "start_faults", "settings", "wire",
+                                            NULL };
 
     for (size_t k = 0; rc == HS_SCHEMA_OK && top_fields[k].key; k++) {
         size_t o = 0;
@@ -426,6 +474,18 @@ static void defaults(hs_profile *p)
         p->token.prefix = strdup("");
     if (!p->token.secret_env)
         p->token.secret_env = strdup("GATEWAY_JWT_SECRET");
+    /* Without "wire": the closes a target may end these with and still be
+     * graceful; never 1011 (that must be said, for a stack that sends it). */
+    if (!p->nkeepalive) {
+        static const int keepalive[] = { 1000, 1001, 1006 };
+        memcpy(p->keepalive_close, keepalive, sizeof(keepalive));
+        p->nkeepalive = 3;
+    }
+    if (!p->nslow_consumer) {
+        static const int slow[] = { 1006, 1008, 1009, 1013 };
+        memcpy(p->slow_consumer_close, slow, sizeof(slow));
+        p->nslow_consumer = 4;
+    }
 }
 
 int hs_profile_parse(const char *name, const char *text, size_t len, hs_profile **out,
@@ -524,7 +584,7 @@ void hs_profile_free(hs_profile *p)
     json_decref(p->lifecycle);
     free(p->lifecycle_conn);
     free(p->lifecycle_state);
-    for (size_t k = 0; k < 4; k++)
+    for (size_t k = 0; k < HS_SETTINGS; k++)
         free(p->setting_flags[k]);
     free(p);
 }

@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <jansson.h>
 
+#include "scenario/hs_scenario.h"
+
 #define HS_PROFILE_FORMAT "wsfault-profile/1"
 #define HS_PROFILE_DEFAULT "fixtures/targets/reference/profile.json"
 
@@ -112,6 +114,9 @@ typedef struct hs_profile_health {
     char *faults;           /* object: point -> {"reached", "fired"}, or NULL */
 } hs_profile_health;
 
+/* Close codes a "wire" list holds at most. */
+#define HS_PROFILE_CODES 8
+
 typedef struct hs_profile {
     char *file;
     char *name;
@@ -132,9 +137,14 @@ typedef struct hs_profile {
     int shutdown_close;     /* the close code clients get on SIGTERM */
     hs_hits_from hits;
     hs_start_faults start_faults;
-    char *setting_flags[4]; /* the flag for startup_delay_ms, ready_queue,
-                               max_message, handshake_timeout_s (scenario
-                               "target" settings), or NULL */
+    char *setting_flags[HS_SETTINGS]; /* the flag for each scenario "target"
+                               setting (hs_setting), or NULL */
+    /* "wire": how the target ends a dead peer (no pong within its timeout)
+       and a slow consumer (its queue over the cap); 1006: no close frame */
+    int keepalive_close[HS_PROFILE_CODES];
+    size_t nkeepalive;
+    int slow_consumer_close[HS_PROFILE_CODES];
+    size_t nslow_consumer;
 } hs_profile;
 
 /* Load and validate path; *out is freed with hs_profile_free. */
@@ -159,6 +169,9 @@ extern const char *const hs_profile_err_names[];
  */
 json_t *hs_profile_request(const hs_profile *p, hs_req_kind k, const char *type,
                            const char *id, const char *text);
+
+/* code is in the profile's list (keepalive_close or slow_consumer_close). */
+int hs_profile_code_in(const int *codes, size_t n, int code);
 
 /* The event names of an agent answer, and how many. */
 size_t hs_profile_nevents(const hs_profile *p);

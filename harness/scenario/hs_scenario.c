@@ -341,6 +341,20 @@ static int never_sent(long long code)
     return code == 1005 || code == 1006 || code == 1015;
 }
 
+/* The close codes a profile names, by the name a scenario uses; 0: none. */
+static int named_close(const char *name)
+{
+    static const struct { const char *name; int code; } named[] = {
+        { "shutdown", HS_CLOSE_SHUTDOWN }, { "keepalive", HS_CLOSE_KEEPALIVE },
+        { "slow_consumer", HS_CLOSE_SLOW_CONSUMER },
+    };
+
+    for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+        if (strcmp(named[i].name, name) == 0)
+            return named[i].code;
+    return 0;
+}
+
 static int f_expect_close_code(const hs_schema_ctx *c, const hs_where *w,
                                json_t *v, void *dst, const hs_field *f)
 {
@@ -354,13 +368,14 @@ static int f_expect_close_code(const hs_schema_ctx *c, const hs_where *w,
         *(int *)dst = -1;
         return HS_SCN_OK;
     }
-    if (json_is_string(v) && strcmp(json_string_value(v), "shutdown") == 0) {
-        *(int *)dst = HS_CLOSE_SHUTDOWN;
+    if (json_is_string(v) && named_close(json_string_value(v)) != 0) {
+        *(int *)dst = named_close(json_string_value(v));
         return HS_SCN_OK;
     }
     if (!json_is_integer(v))
         return hs_schema_fail(c, w, "must be a close code from 1000 to 4999, "
-                              "\"any\", \"abnormal\" or \"shutdown\"");
+                              "\"any\", \"abnormal\", \"shutdown\", \"keepalive\" "
+                              "or \"slow_consumer\"");
     if (hs_schema_int(c, w, v, 1000, 4999, &code) != 0)
         return HS_SCN_ERR;
     if (code == 1006 || code == 1015)
@@ -708,16 +723,32 @@ static int f_posix_faults(const hs_schema_ctx *c, const hs_where *w, json_t *v,
 
 #define TGT(m) offsetof(hs_target_opts, m)
 
+const char *const hs_setting_names[] = {
+    "startup_delay_ms", "ready_queue", "max_message", "handshake_timeout_s",
+    "ping_interval_s", "ping_timeout_s", "max_queue", "max_connections", NULL
+};
+
+#define SET(k) TGT(settings[k])
+
 static const hs_field target_fields[] = {
     { .key = "echo", .parse = hs_field_bool, .off = TGT(echo) },
-    { .key = "startup_delay_ms", .parse = hs_field_int,
-      .off = TGT(startup_delay_ms), .lo = 0, .hi = INT_MAX },
-    { .key = "max_message", .parse = hs_field_long, .off = TGT(max_message),
+    { .key = "startup_delay_ms", .parse = hs_field_long,
+      .off = SET(HS_SET_STARTUP_DELAY_MS), .lo = 0, .hi = INT_MAX },
+    { .key = "max_message", .parse = hs_field_long, .off = SET(HS_SET_MAX_MESSAGE),
       .lo = 1, .hi = LONG_MAX },
-    { .key = "ready_queue", .parse = hs_field_int, .off = TGT(ready_queue),
+    { .key = "ready_queue", .parse = hs_field_long, .off = SET(HS_SET_READY_QUEUE),
       .lo = 0, .hi = INT_MAX },
-    { .key = "handshake_timeout_s", .parse = hs_field_int, .off = TGT(handshake_timeout_s),
+    { .key = "handshake_timeout_s", .parse = hs_field_long,
+      .off = SET(HS_SET_HANDSHAKE_TIMEOUT_S), .lo = 1, .hi = 3600 },
+    /* ping_interval_s 0: the target's pings off */
+    { .key = "ping_interval_s", .parse = hs_field_long, .off = SET(HS_SET_PING_INTERVAL_S),
+      .lo = 0, .hi = 3600 },
+    { .key = "ping_timeout_s", .parse = hs_field_long, .off = SET(HS_SET_PING_TIMEOUT_S),
       .lo = 1, .hi = 3600 },
+    { .key = "max_queue", .parse = hs_field_long, .off = SET(HS_SET_MAX_QUEUE),
+      .lo = 1024, .hi = 1L << 30 },
+    { .key = "max_connections", .parse = hs_field_long, .off = SET(HS_SET_MAX_CONNECTIONS),
+      .lo = 1, .hi = 100000 },
     { .key = "jwt_secret", .parse = hs_field_string, .off = TGT(jwt_secret),
       .tag = HS_STR_NONEMPTY | HS_STR_LINE },
     { .key = "wait_ready", .parse = hs_field_bool, .off = TGT(wait_ready) },
@@ -744,6 +775,136 @@ static const hs_field common_fields[] = {
     { .key = "timeout_ms", .parse = hs_field_int, .off = STEP(timeout_ms),
       .lo = 1, .hi = TIMEOUT_MAX },
     { .key = "only", .parse = hs_field_string, .off = STEP(only), .tag = HS_STR_NONEMPTY },
+    { .key = NULL }
+};
+
+/* ---- wire faults (hs_wirefault.h) ---- */
+
+/* Opcodes a fault may drop or delay, by their RFC 6455 11.8 names. */
+static const char *const wire_opcodes[] = {
+    "continuation", "text", "binary", "close", "ping", "pong", NULL
+};
+
+#define WDIR(m) offsetof(hs_wire_dir, m)
+
+static const hs_field wire_dir_fields[] = {
+    { .key = "latency_ms", .parse = hs_field_int, .off = WDIR(latency_ms), .lo = 0,
+      .hi = 600000 },
+    { .key = "jitter_ms", .parse = hs_field_int, .off = WDIR(jitter_ms), .lo = 0,
+      .hi = 600000 },
+    { .key = "bytes_per_s", .parse = hs_field_long, .off = WDIR(rate), .lo = 1,
+      .hi = 1L << 30 },
+    { .key = "slice", .parse = hs_field_size, .off = WDIR(slice), .lo = 1, .hi = 1 << 20 },
+    { .key = "slice_delay_ms", .parse = hs_field_int, .off = WDIR(slice_delay_ms), .lo = 0,
+      .hi = 60000 },
+    { .key = NULL }
+};
+
+static int f_wire_dir(const hs_schema_ctx *c, const hs_where *w, json_t *v, void *dst,
+                      const hs_field *f)
+{
+    hs_table tab = { wire_dir_fields, dst };
+
+    return hs_schema_object(c, w, v, &tab, 1, " in a wire direction");
+}
+
+/* One opcode name of "drop" or "delay": its opcode. */
+static int wire_opcode(const hs_schema_ctx *c, const hs_where *w, json_t *name, int *op)
+{
+    int k;
+
+    if (hs_schema_enum(c, w, name, wire_opcodes, &k) != 0)
+        return HS_SCN_ERR;
+    *op = hs_wire_opcode(wire_opcodes[k]);
+    return HS_SCN_OK;
+}
+
+static int f_wire_drop(const hs_schema_ctx *c, const hs_where *w, json_t *v, void *dst,
+                       const hs_field *f)
+{
+    int op;
+
+    if (!json_is_array(v))
+        return hs_schema_fail(c, w, "must be an array of opcode names, e.g. [\"pong\"]");
+    for (size_t i = 0; i < json_array_size(v); i++) {
+        hs_where e = hs_where_element(w, i);
+
+        if (wire_opcode(c, &e, json_array_get(v, i), &op) != 0)
+            return HS_SCN_ERR;
+        *(unsigned *)dst |= 1u << op;
+    }
+    return HS_SCN_OK;
+}
+
+static int f_wire_delay(const hs_schema_ctx *c, const hs_where *w, json_t *v, void *dst,
+                        const hs_field *f)
+{
+    const char *name;
+    json_t *ms;
+    long long n;
+    int op;
+
+    if (!json_is_object(v))
+        return hs_schema_fail(c, w, "must be an object of opcode name to milliseconds, "
+                              "e.g. {\"close\": 2000}");
+    json_object_foreach(v, name, ms) {
+        hs_where e = hs_where_member(w, name);
+        json_t *key = json_string(name);
+        int rc = wire_opcode(c, &e, key, &op);
+
+        json_decref(key);
+        if (rc != 0 || hs_schema_int(c, &e, ms, 0, 600000, &n) != 0)
+            return HS_SCN_ERR;
+        ((int *)dst)[op] = (int)n;
+    }
+    return HS_SCN_OK;
+}
+
+#define WIRE(m) STEP(wire.m)
+
+static const hs_field wire_fields[] = {
+    { .key = "send", .parse = f_wire_dir, .off = WIRE(send) },
+    { .key = "recv", .parse = f_wire_dir, .off = WIRE(recv) },
+    { .key = "stop_reading", .parse = hs_field_bool, .off = WIRE(stop_reading) },
+    { .key = "blackhole", .parse = hs_field_bool, .off = WIRE(blackhole) },
+    { .key = "drop", .parse = f_wire_drop, .off = WIRE(drop) },
+    { .key = "delay", .parse = f_wire_delay, .off = WIRE(delay_ms) },
+    { .key = "split_header", .parse = hs_field_bool, .off = WIRE(split_header) },
+    { .key = NULL }
+};
+
+/* connect's "wire": the same keys as a wire step, from the first byte. */
+static int f_connect_wire(const hs_schema_ctx *c, const hs_where *w, json_t *v, void *dst,
+                          const hs_field *f)
+{
+    hs_step *st = dst;
+    hs_table tab = { wire_fields, st };
+
+    st->has_wire = 1;
+    return hs_schema_object(c, w, v, &tab, 1, " in \"wire\"");
+}
+
+static const char *const drop_hows[] = { "fin", "reset", "half_close", NULL };
+static const char *const close_thens[] = { "wait", "reset", NULL };
+
+static const hs_field disconnect_fields[] = {
+    { .key = "how", .parse = hs_field_enum, .off = STEP(how), .names = drop_hows },
+    { .key = NULL }
+};
+
+static const hs_field memory_fields[] = {
+    { .key = "mark", .parse = hs_field_bool, .off = STEP(mark) },
+    { .key = "max_growth_kib", .parse = hs_field_long, .off = STEP(max_growth_kib),
+      .lo = 1, .hi = 1L << 30 },
+    { .key = NULL }
+};
+
+static const hs_field storm_fields[] = {
+    { .key = "clients", .parse = hs_field_int, .off = STEP(clients), .lo = 1, .hi = 2000 },
+    { .key = "spread_ms", .parse = hs_field_int, .off = STEP(spread_ms), .lo = 0,
+      .hi = 60000 },
+    { .key = "recover_ms", .parse = hs_field_int, .off = STEP(recover_ms), .lo = 1,
+      .hi = 600000 },
     { .key = NULL }
 };
 
@@ -780,6 +941,7 @@ static const hs_field connect_fields[] = {
     { .key = "extensions", .parse = hs_field_string, .off = STEP(extensions),
       .tag = HS_STR_LINE | HS_STR_NONEMPTY },
     { .key = "deflate", .parse = f_deflate, .off = 0 },
+    { .key = "wire", .parse = f_connect_wire, .off = 0 },
     { .key = "expect_headers", .parse = f_headers, .off = STEP(expect_headers) },
     { .key = "outcomes", .parse = f_outcomes, .off = STEP(outcomes),
       .names = connect_outcomes },
@@ -887,6 +1049,7 @@ static const hs_field expect_close_fields[] = {
 
 static const hs_field close_fields[] = {
     { .key = "code", .parse = f_send_close_code, .off = STEP(send_code) },
+    { .key = "then", .parse = hs_field_enum, .off = STEP(then_reset), .names = close_thens },
     { .key = "reason", .parse = hs_field_string, .off = STEP(reason) },
     { .key = "codes", .parse = f_codes, .off = 0 },
     { .key = "outcomes", .parse = f_outcomes, .off = STEP(outcomes),
@@ -1251,6 +1414,33 @@ static int check_signal(const hs_schema_ctx *c, const hs_where *w, json_t *obj,
     return HS_SCN_OK;
 }
 
+/* A memory step takes the mark or bounds the growth since it: one of both. */
+static int check_memory(const hs_schema_ctx *c, const hs_where *w, json_t *obj,
+                        hs_step *st)
+{
+    static const char *const keys[] = { "mark", "max_growth_kib", NULL };
+    const char *second = NULL;
+    size_t n = hs_schema_count_keys(obj, keys, &second);
+
+    if (n == 0 || (n == 1 && json_is_false(json_object_get(obj, "mark"))))
+        return hs_schema_fail(c, w, "a memory step needs \"mark\": true or "
+                              "\"max_growth_kib\"");
+    if (n > 1) {
+        hs_where m = hs_where_member(w, second);
+        return hs_schema_fail_key(c, &m, &m, "give \"mark\" or \"max_growth_kib\", "
+                                  "not both");
+    }
+    return HS_SCN_OK;
+}
+
+static int check_storm(const hs_schema_ctx *c, const hs_where *w, json_t *obj,
+                       hs_step *st)
+{
+    if (!st->recover_ms)
+        st->recover_ms = 10000;
+    return hs_schema_require(c, w, obj, "clients");
+}
+
 /* What a kind of step does with connections and expectations. */
 #define K_NEEDS_CONN 1     /* acts on a connection a connect step opened */
 #define K_EXPECTS 2        /* checks something of its own */
@@ -1276,7 +1466,7 @@ static const step_kind step_kinds[] = {
     [HS_STEP_EXPECT_CLOSE] = { "expect_close", expect_close_fields,
                                check_expect_close, K_NEEDS_CONN | K_EXPECTS },
     [HS_STEP_CLOSE] = { "close", close_fields, check_close, K_NEEDS_CONN },
-    [HS_STEP_DISCONNECT] = { "disconnect", no_fields, NULL, K_NEEDS_CONN },
+    [HS_STEP_DISCONNECT] = { "disconnect", disconnect_fields, NULL, K_NEEDS_CONN },
     [HS_STEP_HTTP] = { "http", http_fields, check_http, K_EXPECTS },
     [HS_STEP_HEALTH] = { "health", health_fields, check_health, K_EXPECTS },
     [HS_STEP_FAULT] = { "fault", fault_step_fields, check_fault, 0 },
@@ -1291,6 +1481,9 @@ static const step_kind step_kinds[] = {
                               K_NEEDS_CONN | K_EXPECTS },
     [HS_STEP_EXPECT_NOTICE] = { "expect_notice", expect_notice_fields, NULL,
                                 K_NEEDS_CONN | K_EXPECTS },
+    [HS_STEP_WIRE] = { "wire", wire_fields, NULL, K_NEEDS_CONN },
+    [HS_STEP_MEMORY] = { "memory", memory_fields, check_memory, K_EXPECTS },
+    [HS_STEP_STORM] = { "storm", storm_fields, check_storm, K_EXPECTS },
 };
 
 #define NKINDS (sizeof(step_kinds) / sizeof(step_kinds[0]))
@@ -1611,8 +1804,8 @@ static int parse_scenario(const hs_schema_ctx *c, json_t *root, hs_scenario *s)
 
     s->timeout_ms = 20000;
     s->step_timeout_ms = 5000;
-    s->target.startup_delay_ms = -1;
-    s->target.ready_queue = -1;
+    for (size_t k = 0; k < HS_SETTINGS; k++)
+        s->target.settings[k] = -1;
     s->target.wait_ready = 1;
     if (hs_schema_object(c, NULL, root, tabs, 1, "") != 0 ||
         hs_schema_require(c, NULL, root, "id") != 0 ||

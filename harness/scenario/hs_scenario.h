@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "wire/hs_wirefault.h"
+
 #define HS_SCN_OK 0
 #define HS_SCN_ERR -1
 
@@ -22,6 +24,13 @@
 /* expect_close "code": "shutdown": the code the target's profile says its
  * clients get when it stops (the dialect's, not a fixed 1001). */
 #define HS_CLOSE_SHUTDOWN -2
+/* "code": "keepalive" and "slow_consumer": how the profile says the target
+ * ends a dead peer and a slow consumer (its "wire" section). */
+#define HS_CLOSE_KEEPALIVE -3
+#define HS_CLOSE_SLOW_CONSUMER -4
+
+/* disconnect "how": end TCP with a FIN, a reset, or shut our side only. */
+typedef enum hs_drop_how { HS_DROP_FIN, HS_DROP_RESET, HS_DROP_HALF } hs_drop_how;
 
 typedef enum hs_step_kind {
     HS_STEP_CONNECT,       /* open a WebSocket connection */
@@ -40,10 +49,13 @@ typedef enum hs_step_kind {
     HS_STEP_REQUEST,       /* send a request of a kind, in the target's dialect */
     HS_STEP_EXPECT_ERROR,  /* wait for an error of a kind (for a request) */
     HS_STEP_EXPECT_PONG,   /* wait for the pong of a ping */
-    HS_STEP_EXPECT_NOTICE  /* wait for the degraded notice (naming a part) */
+    HS_STEP_EXPECT_NOTICE, /* wait for the degraded notice (naming a part) */
+    HS_STEP_WIRE,          /* set a connection's wire faults (hs_wirefault) */
+    HS_STEP_MEMORY,        /* the target's RSS: take a mark, or bound the growth */
+    HS_STEP_STORM          /* many clients dropped at once, reconnecting */
 } hs_step_kind;
 
-#define HS_STEP_LAST HS_STEP_EXPECT_NOTICE
+#define HS_STEP_LAST HS_STEP_STORM
 
 /*
  * Conformance verdicts (a scenario with "rfc"), in order of severity; the
@@ -230,14 +242,49 @@ typedef struct hs_step {
 
     /* signal */
     int signo;             /* SIGTERM, SIGINT, SIGHUP or SIGKILL */
+
+    /* wire; connect's "wire": faults from the first byte */
+    hs_wire wire;
+    int has_wire;
+
+    /* disconnect */
+    int how;               /* hs_drop_how */
+
+    /* close */
+    int then_reset;        /* "then": "reset": RST right after our close frame */
+
+    /* memory */
+    int mark;              /* take the RSS mark growth is measured from */
+    long max_growth_kib;   /* the RSS may have grown this much since the mark */
+
+    /* storm */
+    int clients;           /* connections dropped at once and reconnecting */
+    int spread_ms;         /* reconnects spread over this long (jitter); 0: at once */
+    int recover_ms;        /* all must be back within this */
 } hs_step;
+
+/*
+ * A scenario's "target" settings that a target takes as flags: the
+ * reference gateway's own, another target's where its profile names them
+ * ("settings"). Names as files write them are hs_setting_names.
+ */
+typedef enum hs_setting {
+    HS_SET_STARTUP_DELAY_MS,
+    HS_SET_READY_QUEUE,
+    HS_SET_MAX_MESSAGE,
+    HS_SET_HANDSHAKE_TIMEOUT_S,
+    HS_SET_PING_INTERVAL_S,   /* keepalive: ping a connection this quiet */
+    HS_SET_PING_TIMEOUT_S,    /* ... and end it when no pong came by then */
+    HS_SET_MAX_QUEUE,         /* bytes queued for one connection at most */
+    HS_SET_MAX_CONNECTIONS,   /* WebSocket connections at most */
+    HS_SETTINGS
+} hs_setting;
+
+extern const char *const hs_setting_names[];
 
 typedef struct hs_target_opts {
     int echo;              /* start the gateway with --echo */
-    int startup_delay_ms;  /* --startup-delay-ms; -1: gateway default */
-    long max_message;      /* --max-message; 0: gateway default */
-    int ready_queue;       /* --ready-queue; -1: gateway default */
-    int handshake_timeout_s; /* --handshake-timeout; 0: gateway default */
+    long settings[HS_SETTINGS]; /* -1: the target's default */
     char *jwt_secret;      /* a fixed token secret instead of a fresh one, or NULL */
     int wait_ready;        /* wait for status != starting before steps; default 1 */
     char **args;           /* extra gateway arguments, NULL-terminated */

@@ -60,8 +60,8 @@ static const bad_case bad_cases[] = {
     { "empty.json", 1, 1, "not valid JSON" },
     { "expect-close-1006.json", 6, 38, "write \"abnormal\"" },
     { "expect-close-word.json", 6, 38,
-      "steps[1].code: must be a close code from 1000 to 4999, \"any\", \"abnormal\" or "
-      "\"shutdown\"" },
+      "steps[1].code: must be a close code from 1000 to 4999, \"any\", \"abnormal\", "
+      "\"shutdown\", \"keepalive\" or \"slow_consumer\"" },
     { "expect-events-degraded.json", 6, 63,
       "steps[1].degraded: must be true or false, not a string" },
     { "expect-match-missing.json", 6, 5,
@@ -305,9 +305,9 @@ static void test_defaults_scenario(void **state)
     assert_int_equal(s->timeout_ms, 20000);
     assert_int_equal(s->step_timeout_ms, 5000);
     assert_int_equal(s->target.echo, 0);
-    assert_int_equal(s->target.startup_delay_ms, -1);
-    assert_int_equal(s->target.max_message, 0);
-    assert_int_equal(s->target.ready_queue, -1);
+    assert_int_equal(s->target.settings[HS_SET_STARTUP_DELAY_MS], -1);
+    assert_int_equal(s->target.settings[HS_SET_MAX_MESSAGE], -1);
+    assert_int_equal(s->target.settings[HS_SET_READY_QUEUE], -1);
     assert_int_equal(s->target.wait_ready, 1);
     assert_non_null(s->target.args);
     assert_null(s->target.args[0]);
@@ -369,9 +369,9 @@ static void test_every_step_top(void **state)
     assert_int_equal(s->timeout_ms, 30000);
     assert_int_equal(s->step_timeout_ms, 2500);
     assert_int_equal(s->target.echo, 1);
-    assert_int_equal(s->target.startup_delay_ms, 0);
-    assert_int_equal(s->target.max_message, 65536);
-    assert_int_equal(s->target.ready_queue, 8);
+    assert_int_equal(s->target.settings[HS_SET_STARTUP_DELAY_MS], 0);
+    assert_int_equal(s->target.settings[HS_SET_MAX_MESSAGE], 65536);
+    assert_int_equal(s->target.settings[HS_SET_READY_QUEUE], 8);
     assert_int_equal(s->target.wait_ready, 0);
     assert_string_equal(s->target.args[1], "debug");
     assert_null(s->target.args[2]);

@@ -56,7 +56,8 @@ static json_t *entry_new(json_t *t, const char *dir, const char *what)
     if (t == NULL)
         return NULL;
     n = json_array_size(t);
-    if (n > HS_TRANSCRIPT_MAX)
+    /* Wire faults stay on the timeline past the cap: they explain the rest. */
+    if (n > HS_TRANSCRIPT_MAX && !(strcmp(what, "wire") == 0 && n < HS_TRANSCRIPT_MAX_WIRE))
         return NULL;
     if (n == HS_TRANSCRIPT_MAX) {
         dir = "note";
@@ -167,16 +168,35 @@ void hs_transcript_raw(json_t *t, const char *dir, const unsigned char *b,
         json_object_set_new(e, "truncated", json_true());
 }
 
-void hs_transcript_note(json_t *t, const char *fmt, ...)
+/* A note of kind what ("note" or "wire"), from a va_list. */
+static void note_v(json_t *t, const char *what, const char *fmt, va_list ap)
 {
     char buf[512];
-    va_list ap;
-    json_t *e = entry_new(t, "note", "note");
+    json_t *e;
 
+    if (strcmp(what, "wire") == 0 && json_array_size(t) == HS_TRANSCRIPT_MAX)
+        entry_new(t, "note", "note");   /* the "transcript truncated" note */
+    e = entry_new(t, "note", what);
     if (e == NULL)
         return;
-    va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
     set_text(e, "text", (const unsigned char *)buf, strlen(buf));
+}
+
+void hs_transcript_wire(json_t *t, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    note_v(t, "wire", fmt, ap);
+    va_end(ap);
+}
+
+void hs_transcript_note(json_t *t, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    note_v(t, "note", fmt, ap);
+    va_end(ap);
 }

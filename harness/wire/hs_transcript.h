@@ -5,7 +5,8 @@
  * Each entry is an object:
  *   "t_ms"  milliseconds since the run's clock origin (hs_now_ms)
  *   "dir"   "sent", "recv" or "note"
- *   "what"  "handshake", "frame", "raw" or "note"
+ *   "what"  "handshake", "frame", "raw", "note" or "wire" (a wire fault
+ *           set or acting, hs_wirefault.h)
  * frames add "opcode", "op", "fin", "rsv", "masked", "len", "hex" and "text"
  * (the first HS_TRANSCRIPT_PREVIEW payload bytes), "truncated" when the
  * payload is longer, and for close frames "close_code" and "close_reason"
@@ -30,6 +31,8 @@
 
 #define HS_TRANSCRIPT_MAX 2000
 #define HS_TRANSCRIPT_PREVIEW 256
+/* Wire-fault notes are kept past the cap, up to this many entries. */
+#define HS_TRANSCRIPT_MAX_WIRE (HS_TRANSCRIPT_MAX + 100)
 
 
 json_t *hs_transcript_new(void);
@@ -50,6 +53,10 @@ void hs_transcript_raw(json_t *t, const char *dir, const unsigned char *b,
 
 /* A remark of ours, printf-style. */
 void hs_transcript_note(json_t *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* A wire fault set or acting (what "wire"), printf-style. */
+void hs_transcript_wire(json_t *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 

@@ -6,6 +6,7 @@
  * ceiling for the whole call however many reads or writes it takes.
  */
 #include "wire/hs_wsconn.h"
+#include "wire/hs_wirefault.h"
 #include "wire/hs_transcript.h"
 #include "util/hs_clock.h"
 #include "util/hs_utf8.h"
@@ -55,6 +56,8 @@ struct hs_wsconn {
     int report_pongs;          /* recv_message returns pongs */
     hs_pmd_codec *deflate_tx;  /* permessage-deflate agreed: our compressor */
     hs_pmd_codec *deflate_rx;  /* and the server's messages' inflater */
+    hs_wire_state wire;        /* faults on this connection's wire */
+    int observe;               /* read despite stop_reading or blackhole */
     char err[256];
 };
 
@@ -202,21 +205,56 @@ static int retry_when_ready(hs_wsconn *c, const char *op, short events, double d
     return r < 0 ? -1 : r > 0;
 }
 
+/* Sleep ms, or until deadline if that comes first. */
+static void pause_until(int ms, double deadline)
+{
+    int left = hs_clock_left_ms(deadline);
+
+    hs_wire_sleep(ms < left ? ms : left);
+}
+
+/* The most bytes the next write may carry: chop (a short write must not
+ * shift later pieces off their boundaries), then the wire's shaping. */
+static size_t next_piece(const hs_wsconn *c, size_t off, size_t n, size_t chop)
+{
+    size_t piece = chop > 0 ? chop - off % chop : n - off;
+
+    if (piece > n - off)
+        piece = n - off;
+    return hs_wire_piece(&c->wire.w.send, piece);
+}
+
+/* Wait what the wire's send faults ask before a piece: a slice's pause,
+ * the rate's share. */
+static void shape_send(hs_wsconn *c, size_t off, double deadline)
+{
+    const hs_wire_dir *d = &c->wire.w.send;
+    double wait = c->wire.send_free_ms - hs_now_ms();
+
+    if (off > 0 && d->slice_delay_ms)
+        pause_until(d->slice_delay_ms, deadline);
+    if (wait > 0)
+        pause_until((int)wait + 1, deadline);
+}
+
 static int write_all(hs_wsconn *c, const unsigned char *b, size_t n, size_t chop)
 {
     double deadline = deadline_in(c->timeout_ms);
-    size_t off = 0, piece;
+    size_t off = 0;
     ssize_t w;
     int r;
 
+    if (c->wire.w.blackhole) {
+        hs_transcript_wire(c->transcript, "blackhole: %zu bytes not sent", n);
+        return HS_WS_OK;
+    }
+    pause_until(hs_wire_latency(&c->wire, &c->wire.w.send), deadline);
     while (off < n) {
-        /* A short write must not shift later pieces off their boundaries. */
-        piece = chop > 0 ? chop - off % chop : n - off;
-        if (piece > n - off)
-            piece = n - off;
-        w = send(c->fd, b + off, piece, MSG_NOSIGNAL);
+        shape_send(c, off, deadline);
+        w = send(c->fd, b + off, next_piece(c, off, n, chop), MSG_NOSIGNAL);
         if (w > 0) {
             off += (size_t)w;
+            hs_wire_spent(&c->wire.w.send, &c->wire.send_free_ms, (size_t)w, hs_now_ms());
             continue;
         }
         r = w < 0 ? retry_when_ready(c, "send", POLLOUT, deadline) : 0;
@@ -260,23 +298,66 @@ static int buf_reserve(hs_wsconn *c)
  * One read into the buffer, waiting until deadline. A reset counts as the
  * end of TCP like a FIN: for the close code both are 1006 (RFC 6455 7.1.5).
  */
+/* A fault keeps us from reading: wait out the ceiling as a slow or dead
+ * peer would, leaving the bytes in the kernel. */
+static int not_reading(hs_wsconn *c, double deadline)
+{
+    hs_wire_sleep(hs_clock_left_ms(deadline));
+    set_err(c, "not reading: wire fault %s", c->wire.w.blackhole ? "blackhole"
+                                                                 : "stop_reading");
+    return HS_WS_TIMEOUT;
+}
+
+/* Wait what the wire's recv faults ask before a read; the most it may take. */
+static size_t shape_recv(hs_wsconn *c, double deadline)
+{
+    const hs_wire_dir *d = &c->wire.w.recv;
+    double wait = c->wire.recv_free_ms - hs_now_ms();
+
+    pause_until(hs_wire_latency(&c->wire, d) + d->slice_delay_ms, deadline);
+    if (wait > 0)
+        pause_until((int)wait + 1, deadline);
+    return hs_wire_piece(d, c->cap - c->end);
+}
+
+/* The peer ended TCP (a FIN, or a reset). */
+static int peer_ended(hs_wsconn *c, ssize_t r)
+{
+    c->eof = 1;
+    hs_transcript_note(c->transcript, r == 0 ? "peer closed TCP"
+                                             : "peer reset TCP");
+    if (!c->close_recv)
+        c->peer_code = 1006;
+    set_err(c, "peer closed the connection");
+    return HS_WS_EOF;
+}
+
+/*
+ * One read into the buffer, waiting until deadline. A reset counts as the
+ * end of TCP like a FIN: for the close code both are 1006 (RFC 6455 7.1.5).
+ */
 static int fill(hs_wsconn *c, double deadline)
 {
+    size_t want;
     ssize_t r;
     int w;
 
+    if ((c->wire.w.stop_reading || c->wire.w.blackhole) && !c->observe)
+        return not_reading(c, deadline);
     if (buf_reserve(c) != 0) {
         set_err(c, "out of memory");
         return HS_WS_ERR;
     }
+    want = shape_recv(c, deadline);
     for (;;) {
-        r = recv(c->fd, c->buf + c->end, c->cap - c->end, 0);
+        r = recv(c->fd, c->buf + c->end, want, 0);
         if (r > 0) {
             c->end += (size_t)r;
+            hs_wire_spent(&c->wire.w.recv, &c->wire.recv_free_ms, (size_t)r, hs_now_ms());
             return HS_WS_OK;
         }
         if (r == 0 || errno == ECONNRESET)
-            break;
+            return peer_ended(c, r);
         w = retry_when_ready(c, "recv", POLLIN, deadline);
         if (w < 0)
             return HS_WS_ERR;
@@ -285,13 +366,6 @@ static int fill(hs_wsconn *c, double deadline)
             return HS_WS_TIMEOUT;
         }
     }
-    c->eof = 1;
-    hs_transcript_note(c->transcript, r == 0 ? "peer closed TCP"
-                                             : "peer reset TCP");
-    if (!c->close_recv)
-        c->peer_code = 1006;
-    set_err(c, "peer closed the connection");
-    return HS_WS_EOF;
 }
 
 /* Record and drop whatever is buffered (bytes that are not a frame). */
@@ -586,6 +660,14 @@ static hs_wsconn *conn_new(int fd, const hs_ws_opts *o)
     c->fd = fd;
     c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : HS_WS_DEFAULT_TIMEOUT;
     c->transcript = json_incref(o->transcript);
+    hs_wire_seed(&c->wire, o->seed, o->name);
+    /* Shaping from the first byte; a peer that reads or sends nothing
+     * becomes one after its handshake (hs_ws_connect). */
+    if (o->wire && hs_wire_any(o->wire)) {
+        hs_wire shaped = *o->wire;
+        shaped.stop_reading = shaped.blackhole = 0;
+        c->wire.w = shaped;
+    }
     return c;
 }
 
@@ -641,6 +723,8 @@ hs_wsconn *hs_ws_connect(const hs_ws_opts *o, hs_ws_handshake *hs, char *err,
     if (c == NULL)
         return NULL;
     r = handshake(c, o, key, hs, deadline);
+    if (r == HS_WS_OK && o->wire && hs_wire_any(o->wire))
+        hs_ws_set_wire(c, o->wire);
     if (r == HS_WS_OK)
         return c;
     handshake_err(c, r, timeout, err, errlen);
@@ -665,6 +749,36 @@ void hs_ws_handshake_free(hs_ws_handshake *hs)
 
 /* ---- sending ------------------------------------------------------------ */
 
+/* Our frame of opcode op, as the wire's faults let it go: 1 dropped
+ * (nothing to write), 0 to be written, after any delay its opcode has. */
+static int frame_faults(hs_wsconn *c, int op)
+{
+    const hs_wire *w = &c->wire.w;
+
+    if (w->drop & (1u << (op & 15))) {
+        hs_transcript_wire(c->transcript, "our %s frame dropped", hs_wire_opcode_name(op));
+        return 1;
+    }
+    if (w->delay_ms[op & 15]) {
+        hs_transcript_wire(c->transcript, "our %s frame held %d ms", hs_wire_opcode_name(op),
+                           w->delay_ms[op & 15]);
+        hs_wire_sleep(w->delay_ms[op & 15]);
+    }
+    return 0;
+}
+
+/* The frame's header in two segments, a pause between (split_header):
+ * a server must reassemble a header, not expect it in one read. */
+static int write_split(hs_wsconn *c, const unsigned char *wire, size_t n, size_t chop)
+{
+    int r = write_all(c, wire, 1, 0);
+
+    if (r != HS_WS_OK || n == 1)
+        return r;
+    hs_wire_sleep(HS_WIRE_SPLIT_PAUSE_MS);
+    return write_all(c, wire + 1, n - 1, chop);
+}
+
 int hs_ws_send(hs_wsconn *c, const hs_frame_spec *s, size_t chop)
 {
     hs_frame_spec spec = *s;
@@ -683,10 +797,14 @@ int hs_ws_send(hs_wsconn *c, const hs_frame_spec *s, size_t chop)
                                      : "out of memory");
         return HS_WS_ERR;
     }
-    hs_transcript_spec(c->transcript, &spec, chop);
     if (spec.opcode == HS_OP_CLOSE)
         c->close_sent = 1;
-    r = write_all(c, wire, n, chop);
+    if (frame_faults(c, spec.opcode)) {
+        free(wire);
+        return HS_WS_OK;
+    }
+    hs_transcript_spec(c->transcript, &spec, chop);
+    r = c->wire.w.split_header ? write_split(c, wire, n, chop) : write_all(c, wire, n, chop);
     free(wire);
     return r;
 }
@@ -1132,6 +1250,46 @@ int hs_ws_close(hs_wsconn *c, int code, const char *reason, int timeout_ms,
     if (peer_code != NULL)
         *peer_code = c->peer_code;
     return r;
+}
+
+void hs_ws_set_wire(hs_wsconn *c, const hs_wire *w)
+{
+    char what[512];
+
+    c->wire.w = *w;
+    hs_transcript_wire(c->transcript, "faults: %s", hs_wire_describe(w, what, sizeof(what)));
+}
+
+int hs_ws_reading(const hs_wsconn *c)
+{
+    return c->fd >= 0 && !c->eof && !c->wire.w.stop_reading && !c->wire.w.blackhole;
+}
+
+void hs_ws_observe(hs_wsconn *c, int on)
+{
+    c->observe = on;
+}
+
+void hs_ws_reset(hs_wsconn *c)
+{
+    struct linger l = { 1, 0 };
+
+    /* SO_LINGER with a zero timeout: close() sends RST, not FIN. */
+    setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+    hs_transcript_wire(c->transcript, "TCP reset by us");
+    close(c->fd);
+    c->fd = -1;
+    c->eof = 1;
+}
+
+int hs_ws_half_close(hs_wsconn *c)
+{
+    hs_transcript_wire(c->transcript, "half close: our side of TCP shut (FIN), reading on");
+    if (shutdown(c->fd, SHUT_WR) != 0) {
+        set_err(c, "shutdown: %s", strerror(errno));
+        return HS_WS_ERR;
+    }
+    return HS_WS_OK;
 }
 
 int hs_ws_closed(const hs_wsconn *c)

@@ -20,6 +20,7 @@
 
 #include "wire/hs_deflate.h"
 #include "wire/hs_frame.h"
+#include "wire/hs_wirefault.h"
 
 #define HS_WS_OK 0
 #define HS_WS_TIMEOUT 1        /* the ceiling passed first */
@@ -59,6 +60,9 @@ typedef struct hs_ws_opts {
     int timeout_ms;                    /* connect + handshake ceiling, and
                                           each send's; 0 means 5000 */
     json_t *transcript;                /* borrowed; NULL records nothing */
+    const hs_wire *wire;               /* faults from the first byte, or NULL */
+    unsigned long seed;                /* the run's seed, for the jitter */
+    const char *name;                  /* the connection's name, likewise */
 } hs_ws_opts;
 
 typedef struct hs_ws_handshake {
@@ -142,6 +146,27 @@ typedef struct hs_ws_msg_opts {
  */
 int hs_ws_send_message(hs_wsconn *c, int opcode, const unsigned char *p, size_t n,
                        const hs_ws_msg_opts *mo);
+
+/*
+ * Wire faults from now on (hs_wirefault.h), replacing the ones before; all
+ * zero turns them off. Noted in the transcript.
+ */
+void hs_ws_set_wire(hs_wsconn *c, const hs_wire *w);
+
+/* Read despite stop_reading or blackhole, still answering nothing that a
+ * fault drops: how the judge watches a slow or dead peer's socket to see
+ * when the target lets go of it. */
+void hs_ws_observe(hs_wsconn *c, int on);
+
+/* We read this connection: it is open and no wire fault stops reading. */
+int hs_ws_reading(const hs_wsconn *c);
+
+/* End TCP with a reset (RST) at once, nothing flushed; the connection is
+ * then only good for hs_ws_free. */
+void hs_ws_reset(hs_wsconn *c);
+
+/* Shut our sending side (FIN) and keep reading: a half close. */
+int hs_ws_half_close(hs_wsconn *c);
 
 /* Make hs_ws_recv_message return pongs (opcode 10) instead of skipping
  * them: conformance checks wait for the answer to their pings. */
