@@ -76,6 +76,8 @@ static const char page_style[] =
     "color:var(--mute)}\n"
     "table.wire tr.w-sent td{background:#f3f8ff}"
     "table.wire tr.w-note td{color:var(--mute);font-style:italic}\n"
+    "table.wire tr.tl-wire td{font-weight:bold}\n"
+    "table.wire tr.tl-step td{color:var(--mute)}\n"
     "tr.close-bad td{background:#ffebe9}\n"
     ".v-ok{background:#dafbe1}.v-nonstrict{background:#fff8c5}"
     ".v-info{background:#ddf4ff}.v-unimpl{background:#eaeef2}"

@@ -236,6 +236,100 @@ static void transcript(hs_buf *o, const json_t *c)
             wire_table(o, conn, entries);
 }
 
+/* The row's class: one of ours, whatever a (hostile) results file says. */
+static const char *tl_class(const json_t *e)
+{
+    const char *k = rep_sget(e, "kind");
+
+    if (k && (strcmp(k, "step") == 0 || strcmp(k, "wire") == 0 || strcmp(k, "log") == 0))
+        return k;
+    return "other";
+}
+
+/*
+ * A wire case's timeline: its steps, the wire faults as they were set and
+ * acted, and the target's log lines as the harness saw them appear (at the
+ * start of the step after, so a line sits no later than its step's end).
+ */
+static void timeline(hs_buf *o, const json_t *c)
+{
+    const json_t *t = json_object_get(c, "timeline"), *e;
+    size_t i;
+
+    if (!json_array_size(t))
+        return;
+    hs_buf_puts(o, "<h4>timeline: steps, wire faults, target log</h4>\n<table class=\"wire\">"
+                "<thead><tr><th>t&nbsp;ms</th><th>what</th><th>conn</th><th>text</th></tr>"
+                "</thead><tbody>\n");
+    json_array_foreach(t, i, e) {
+        hs_buf_printf(o, "<tr class=\"tl-%s\"><td>%.1f</td><td>", tl_class(e),
+                      json_number_value(json_object_get(e, "t_ms")));
+        rep_esc(o, json_object_get(e, "kind"));
+        hs_buf_puts(o, "</td><td class=\"mono\">");
+        rep_esc(o, json_object_get(e, "conn"));
+        hs_buf_puts(o, "</td><td class=\"mono\">");
+        rep_esc_clip(o, json_object_get(e, "text"), 400);
+        hs_buf_puts(o, "</td></tr>\n");
+    }
+    hs_buf_puts(o, "</tbody></table>\n");
+}
+
+/* A storm's figures: upgrades answered by outcome, time to recover. */
+static void storm_figures(hs_buf *o, const json_t *f)
+{
+    const char *wave[] = { "first_wave", "reconnects" };
+    const char *k;
+    json_t *v;
+
+    hs_buf_printf(o, "<tr><th>storm</th><td>%" JSON_INTEGER_FORMAT " clients, reconnects "
+                  "spread over %" JSON_INTEGER_FORMAT " ms; ",
+                  json_integer_value(json_object_get(f, "clients")),
+                  json_integer_value(json_object_get(f, "spread_ms")));
+    for (int w = 0; w < 2; w++) {
+        hs_buf_printf(o, "%s:", w ? "; reconnect attempts" : "first wave");
+        json_object_foreach(json_object_get(f, wave[w]), k, v) {
+            hs_buf_puts(o, " ");
+            rep_esc_s(o, k);
+            hs_buf_printf(o, " %" JSON_INTEGER_FORMAT, json_integer_value(v));
+        }
+    }
+    if (json_is_number(json_object_get(f, "recover_ms")))
+        hs_buf_printf(o, "; all back in %.0f ms", json_number_value(json_object_get(f,
+                      "recover_ms")));
+    else
+        hs_buf_puts(o, "; <b>not all back</b>");
+    hs_buf_puts(o, "</td></tr>\n");
+}
+
+static void memory_figures(hs_buf *o, const json_t *f)
+{
+    hs_buf_printf(o, "<tr><th>memory</th><td>RSS %" JSON_INTEGER_FORMAT " KiB at the mark, "
+                  "peak %" JSON_INTEGER_FORMAT " KiB: grew %" JSON_INTEGER_FORMAT " KiB of "
+                  "%" JSON_INTEGER_FORMAT " allowed (%zu samples)</td></tr>\n",
+                  json_integer_value(json_object_get(f, "mark_kib")),
+                  json_integer_value(json_object_get(f, "peak_kib")),
+                  json_integer_value(json_object_get(f, "growth_kib")),
+                  json_integer_value(json_object_get(f, "max_growth_kib")),
+                  json_array_size(json_object_get(f, "samples")));
+}
+
+static void figures(hs_buf *o, const json_t *c)
+{
+    const json_t *fs = json_object_get(c, "figures"), *f;
+    size_t i;
+
+    if (!json_array_size(fs))
+        return;
+    hs_buf_puts(o, "<h4>figures</h4>\n<table class=\"facts\">\n");
+    json_array_foreach(fs, i, f) {
+        if (json_object_get(f, "storm"))
+            storm_figures(o, json_object_get(f, "storm"));
+        if (json_object_get(f, "memory"))
+            memory_figures(o, json_object_get(f, "memory"));
+    }
+    hs_buf_puts(o, "</table>\n");
+}
+
 static void log_excerpt(hs_buf *o, const json_t *c)
 {
     const json_t *log = json_object_get(c, "log_excerpt");
@@ -300,7 +394,9 @@ static void case_body(rctx *x, const json_t *c, int st)
                     "</td></tr>\n");
     }
     hs_buf_puts(x->o, "</table>\n");
+    figures(x->o, c);
     if (full) {
+        timeline(x->o, c);
         transcript(x->o, c);
         log_excerpt(x->o, c);
     }

@@ -89,7 +89,10 @@ TINY_CASES="scenarios/seeds/missing-mapping.json scenarios/degradation/bad-input
     scenarios/security/token-expired.json scenarios/security/token-forged.json
     scenarios/security/token-missing.json scenarios/security/token-oversized.json
     scenarios/security/token-wrong-secret.json scenarios/security/isolation-concurrent.json
-    scenarios/security/connection-flood.json"
+    scenarios/security/connection-flood.json scenarios/wire/dead-peer-blackhole.json
+    scenarios/wire/dead-peer-drops-pongs.json scenarios/wire/keepalive-answered.json
+    scenarios/wire/reconnect-storm.json scenarios/wire/reset-mid-request.json
+    scenarios/wire/split-frame-header.json"
 tiny() {    # name extra-flags
     # shellcheck disable=SC2086
     "$HARNESS" --profile fixtures/targets/tiny/profile.json --target-cmd "$TINY_CMD $2" \
@@ -128,6 +131,22 @@ json.dump(p, open(sys.argv[1], "w"))' "$WORK/tiny-1012.json"
 grep -q "closed with 1001, expected 1012" "$WORK/t12.log" ||
     fail "shutdown_close 1012: no failure naming the code ($(grep -m1 FAIL -A2 "$WORK/t12.log"))"
 echo "profiles: the shutdown close code comes from the profile"
+
+# 6c. Clause 2 tells a keepalive 1011 from a crash only where the profile
+#     says the target ends dead peers so: python3-websockets sends 1011
+#     "keepalive ping timeout". Without "wire", the same close fails, on the
+#     expect_close and on clause 2.
+"$PY" -c 'import json,sys
+p = json.load(open("fixtures/targets/tiny/profile.json"))
+del p["wire"]
+json.dump(p, open(sys.argv[1], "w"))' "$WORK/tiny-nowire.json"
+"$HARNESS" --profile "$WORK/tiny-nowire.json" --target-cmd "$TINY_CMD" --out "$WORK/tnw" \
+    --history "$WORK/h.jsonl" scenarios/wire/dead-peer-blackhole.json >"$WORK/tnw.log" 2>&1 &&
+    fail "a keepalive 1011 the profile does not name passed"
+grep -q "dead peer was ended with 1011; the profile says this target ends one with 1000, 1001, 1006" \
+    "$WORK/tnw.log" && grep -q "dead was closed with 1011" "$WORK/tnw.log" ||
+    fail "keepalive 1011 without \"wire\": not failed on the code and clause 2 ($(grep -m1 FAIL -A3 "$WORK/tnw.log"))"
+echo "profiles: a keepalive 1011 passes only where the profile names it"
 
 # 7. Every "only" in the shipped scenarios names a shipped profile: a typo
 #    would skip its step on every target, a check that could never fail.
