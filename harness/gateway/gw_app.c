@@ -447,6 +447,14 @@ void gw_app_binary(gw_app *app, gw_session *s)
                "this endpoint speaks JSON text frames only", 0);
 }
 
+void gw_app_closing(gw_app *app, gw_session *s)
+{
+    if (s->closing)
+        return;
+    s->closing = 1;
+    set_state(s, GW_STATE_CLOSING);
+}
+
 /* Remove handlers; when removal fails, reclaim them anyway (seed handler-leak). */
 static void remove_handlers(gw_app *app, gw_session *s)
 {

@@ -78,6 +78,13 @@ void gw_app_message(gw_app *app, gw_session *s, const char *data, size_t len);
 /* A complete binary message arrived: /ws speaks JSON text only. */
 void gw_app_binary(gw_app *app, gw_session *s);
 
+/*
+ * The transport ends the connection on its own (a slow consumer, a silent
+ * peer): closing is logged now, and nothing more is processed or sent for
+ * the session. gw_app_close follows once the connection is gone.
+ */
+void gw_app_closing(gw_app *app, gw_session *s);
+
 /* The connection is gone: remove its handlers, free it. */
 void gw_app_close(gw_app *app, gw_session *s);
 

@@ -16,9 +16,16 @@
 
 #define MAX_FAULTS 64
 #define DEFAULT_HANDSHAKE_S 10
+#define DEFAULT_MAX_QUEUE (1u << 20)
+#define DEFAULT_PING_S 30
+#define DEFAULT_MAX_CONNECTIONS 1024
 /* Descriptors wanted for a thousand clients with room for reconnects;
  * libwebsockets sizes its connection table from this limit at start. */
 #define WANT_FDS 16384
+/* Beyond --max-connections: handshakes in flight, upgrades being refused
+ * with 503, /health, the listener. Without them, lws drops a connection
+ * it has no slot for before any answer. */
+#define FD_HEADROOM 1024
 
 static const char usage[] =
 "usage: build/gateway [options]\n"
@@ -39,6 +46,16 @@ static const char usage[] =
 "                        (default 64)\n"
 "  --handshake-timeout S drop a connection that has not completed its HTTP\n"
 "                        request (upgrade) within S seconds (default 10)\n"
+"  --max-queue BYTES     outgoing bytes a connection may leave unread; past\n"
+"                        that it is a slow consumer: its queue is dropped and\n"
+"                        it is closed 1008 (default 1048576, 1024..1073741824)\n"
+"  --ping-interval S     ping a connection silent for S seconds; 0: never\n"
+"                        (default 30)\n"
+"  --ping-timeout S      end a pinged connection still silent S seconds later,\n"
+"                        without a close frame (default 30, at least 1)\n"
+"  --max-connections N   WebSocket connections (/ws and /echo) served at once;\n"
+"                        more upgrades get 503 with Retry-After: 1\n"
+"                        (default 1024, 1..100000)\n"
 "  --fault SPEC          enable a fault point at start (repeatable):\n"
 "                        NAME[:always|once|p=P|after=N|nth=N]\n"
 "  --seed N              seed for probability faults (default 1)\n"
@@ -61,7 +78,8 @@ typedef struct gw_opts {
 } gw_opts;
 
 enum { OPT_PORT = 1, OPT_HOST, OPT_PORT_FILE, OPT_SECRET, OPT_ECHO, OPT_MAX,
-       OPT_DELAY, OPT_QUEUE, OPT_HANDSHAKE, OPT_FAULT, OPT_SEED, OPT_FIU, OPT_LIST,
+       OPT_DELAY, OPT_QUEUE, OPT_HANDSHAKE, OPT_MAX_QUEUE, OPT_PING_INTERVAL,
+       OPT_PING_TIMEOUT, OPT_MAX_CONNS, OPT_FAULT, OPT_SEED, OPT_FIU, OPT_LIST,
        OPT_JSON, OPT_HELP };
 
 static const struct option longopts[] = {
@@ -74,6 +92,10 @@ static const struct option longopts[] = {
     { "startup-delay-ms", required_argument, NULL, OPT_DELAY },
     { "ready-queue", required_argument, NULL, OPT_QUEUE },
     { "handshake-timeout", required_argument, NULL, OPT_HANDSHAKE },
+    { "max-queue", required_argument, NULL, OPT_MAX_QUEUE },
+    { "ping-interval", required_argument, NULL, OPT_PING_INTERVAL },
+    { "ping-timeout", required_argument, NULL, OPT_PING_TIMEOUT },
+    { "max-connections", required_argument, NULL, OPT_MAX_CONNS },
     { "fault", required_argument, NULL, OPT_FAULT },
     { "seed", required_argument, NULL, OPT_SEED },
     { "fiu-ctrl", required_argument, NULL, OPT_FIU },
@@ -139,6 +161,18 @@ static int apply_opt(gw_opts *o, int c, const char *arg)
     case OPT_HANDSHAKE:
         if (number_arg("--handshake-timeout", arg, 1, 3600, &n)) return -1;
         o->server.handshake_timeout_s = (int)n; return 0;
+    case OPT_MAX_QUEUE:
+        if (number_arg("--max-queue", arg, 1024, 1LL << 30, &n)) return -1;
+        o->server.max_queue = (size_t)n; return 0;
+    case OPT_PING_INTERVAL:
+        if (number_arg("--ping-interval", arg, 0, 3600, &n)) return -1;
+        o->server.ping_interval_s = (int)n; return 0;
+    case OPT_PING_TIMEOUT:
+        if (number_arg("--ping-timeout", arg, 1, 3600, &n)) return -1;
+        o->server.ping_timeout_s = (int)n; return 0;
+    case OPT_MAX_CONNS:
+        if (number_arg("--max-connections", arg, 1, 100000, &n)) return -1;
+        o->server.max_connections = (int)n; return 0;
     case OPT_FAULT: return add_fault(o, arg);
     case OPT_SEED:
         if (number_arg("--seed", arg, 0, 1LL << 62, &n)) return -1;
@@ -159,6 +193,10 @@ static int parse_args(int argc, char **argv, gw_opts *o)
     o->server.startup_delay_ms = 2000;
     o->server.ready_queue = 64;
     o->server.handshake_timeout_s = DEFAULT_HANDSHAKE_S;
+    o->server.max_queue = DEFAULT_MAX_QUEUE;
+    o->server.ping_interval_s = DEFAULT_PING_S;
+    o->server.ping_timeout_s = DEFAULT_PING_S;
+    o->server.max_connections = DEFAULT_MAX_CONNECTIONS;
     o->seed = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -207,20 +245,46 @@ static int start_faults(gw_opts *o)
  * Many distributions start processes with 1024 descriptors, fewer than a
  * thousand clients plus reconnects need. Raise the soft limit towards the
  * hard one; failing that is not fatal, the gateway then serves fewer.
+ * Returns the limit in effect.
  */
-static void raise_fd_limit(void)
+static rlim_t raise_fd_limit(rlim_t want)
 {
     struct rlimit rl;
-    rlim_t want = WANT_FDS;
+    rlim_t had;
 
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
-        return;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return RLIM_INFINITY;   /* unknown: nothing to fit */
+    had = rl.rlim_cur;
+    if (had >= want)
+        return had;
     if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
         want = rl.rlim_max;
     rl.rlim_cur = want;
-    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-        gw_log("warn", "fd_limit_not_raised",
-               json_pack("{s:I,s:s}", "wanted", (json_int_t)want, "error", strerror(errno)));
+    if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+        return want;
+    gw_log("warn", "fd_limit_not_raised",
+           json_pack("{s:I,s:s}", "wanted", (json_int_t)want, "error", strerror(errno)));
+    return had;
+}
+
+/*
+ * Out of descriptors, lws cannot accept a connection, let alone answer
+ * it 503: it stays in the listen queue, unanswered. So the cap is lowered
+ * to what the limit holds, headroom kept for the upgrades being refused.
+ */
+static void fit_fd_limit(gw_server_config *cfg)
+{
+    rlim_t need = (rlim_t)cfg->max_connections + FD_HEADROOM;
+    rlim_t have = raise_fd_limit(need > WANT_FDS ? need : WANT_FDS);
+    int fit;
+
+    if (have >= need)
+        return;
+    fit = (int)(have > 2 * FD_HEADROOM ? have - FD_HEADROOM : have / 2);
+    gw_log("warn", "fd_limit_low", json_pack("{s:I,s:i,s:i}", "limit", (json_int_t)have,
+                                             "max_connections", cfg->max_connections,
+                                             "serving", fit));
+    cfg->max_connections = fit;
 }
 
 int main(int argc, char **argv)
@@ -242,7 +306,7 @@ int main(int argc, char **argv)
     }
     if (start_faults(&o) != 0)
         return 2;
-    raise_fd_limit();
+    fit_fd_limit(&o.server);
     if (gw_server_run(&o.server, err, sizeof(err)) != GW_SERVER_OK) {
         gw_log("error", "start_failed", json_pack("{s:s}", "error", err));
         return 1;

@@ -4,6 +4,10 @@
  * arrive in chunks of at most the protocol's rx buffer (inflated ones in
  * chunks too), one lws_write per writeable callback, and a callback that
  * returns -1 without lws_close_reason() ends TCP with no close frame.
+ *
+ * What a peer may hold is bounded: its outgoing queue (--max-queue; past
+ * it, a slow consumer), its silence (--ping-interval, --ping-timeout) and
+ * the number of connections (--max-connections).
  */
 #include <errno.h>
 #include <signal.h>
@@ -27,6 +31,9 @@ typedef enum { CONN_HTTP, CONN_APP, CONN_ECHO } conn_kind;
 /* The one subprotocol lws serves: a client may name it, or none. */
 static const char protocols_served[] = "wsfault-gateway";
 
+/* How long a close frame may wait behind a peer that does not read. */
+#define SHED_GRACE_S 5
+
 typedef struct gw_out {
     struct gw_out *next;
     size_t len;
@@ -41,7 +48,13 @@ typedef struct gw_conn {
     gw_session *session;
     gw_pmd_conn pmd;
     gw_out *out_head, *out_tail;
+    size_t out_bytes;           /* payload in out_head's list (--max-queue) */
+    int shed;                   /* a slow consumer: nothing more is queued */
     gw_out *out_sent;           /* written last; lws may still be reading it */
+    lws_sorted_usec_list_t keepalive;   /* the next keepalive check */
+    lws_usec_t last_rx;         /* when the peer last sent a frame */
+    lws_usec_t ping_at;         /* when a ping was asked for; 0: none out */
+    int ping_due;               /* that ping waits for the writeable callback */
     unsigned char *rx;
     size_t rx_len, rx_cap;
     int rx_binary;
@@ -58,6 +71,7 @@ static struct {
     struct lws_context *ctx;
     gw_app *app;
     gw_conn *conns;
+    int nconns;                 /* WebSocket connections, /ws and /echo */
     lws_sorted_usec_list_t ready_sul;
 } srv;
 
@@ -70,10 +84,72 @@ static void on_signal(int sig)
         lws_cancel_service(srv.ctx);
 }
 
+/* A warning about one WebSocket connection, named as conn_state names it. */
+static void log_conn(const char *event, const gw_conn *c, json_t *fields)
+{
+    json_object_set_new(fields, "conn", c->session ? json_integer((json_int_t)c->session->id)
+                                                   : json_null());
+    json_object_set_new(fields, "path", json_string(c->kind == CONN_ECHO ? "/echo" : "/ws"));
+    gw_log("warn", event, fields);
+}
+
+static void drop_queue(gw_conn *c)
+{
+    while (c->out_head) {
+        gw_out *o = c->out_head;
+        c->out_head = o->next;
+        free(o);
+    }
+    c->out_tail = NULL;
+    c->out_bytes = 0;
+}
+
+static void request_close(gw_conn *c, int code, const char *reason)
+{
+    c->close_code = code;
+    snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+    lws_callback_on_writable(c->wsi);
+}
+
+/*
+ * A peer that does not read what it asked for: its queue goes, and it is
+ * closed 1008, the policy being --max-queue (RFC 6455 7.4.1). The close
+ * frame goes once the socket takes it, and lws then ends TCP (a peer
+ * still sending gets a reset). A peer that never reads never makes the
+ * socket writeable, and lws drains a partial write before calling back:
+ * then lws' timeout ends TCP after SHED_GRACE_S, with no close frame.
+ */
+static void shed(gw_conn *c, size_t len)
+{
+    log_conn("slow_consumer", c, json_pack("{s:I,s:I,s:I,s:i}", "queued",
+                                           (json_int_t)c->out_bytes, "message", (json_int_t)len,
+                                           "max_queue", (json_int_t)srv.cfg->max_queue,
+                                           "close_code", LWS_CLOSE_STATUS_POLICY_VIOLATION));
+    drop_queue(c);
+    c->shed = 1;
+    if (c->session)
+        gw_app_closing(srv.app, c->session);
+    request_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "slow consumer");
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, SHED_GRACE_S);
+}
+
+/*
+ * The cap counts payload queued and not yet handed to lws_write. The one
+ * message lws may still be writing is not counted (lws 4.1.6 tells whether
+ * it holds one, not how much); --max-message bounds it. A message alone in
+ * the queue always fits, so a large echo is still answered.
+ */
 static int queue_out(gw_conn *c, const void *data, size_t len, int binary)
 {
-    gw_out *o = malloc(sizeof(*o) + LWS_PRE + len);
+    gw_out *o;
 
+    if (c->shed)
+        return -1;
+    if (c->out_head && c->out_bytes + len > srv.cfg->max_queue) {
+        shed(c, len);
+        return -1;
+    }
+    o = malloc(sizeof(*o) + LWS_PRE + len);
     if (!o)
         return -1;
     o->next = NULL;
@@ -86,15 +162,9 @@ static int queue_out(gw_conn *c, const void *data, size_t len, int binary)
     else
         c->out_head = o;
     c->out_tail = o;
+    c->out_bytes += len;
     lws_callback_on_writable(c->wsi);
     return 0;
-}
-
-static void request_close(gw_conn *c, int code, const char *reason)
-{
-    c->close_code = code;
-    snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
-    lws_callback_on_writable(c->wsi);
 }
 
 static void io_send(gw_session *s, const char *text, size_t len)
@@ -111,12 +181,7 @@ static void free_conn(gw_conn *c)
 {
     gw_conn **pp = &srv.conns;
 
-    while (c->out_head) {
-        gw_out *o = c->out_head;
-        c->out_head = o->next;
-        free(o);
-    }
-    c->out_tail = NULL;
+    drop_queue(c);
     free(c->out_sent);
     c->out_sent = NULL;
     free(c->rx);
@@ -125,8 +190,10 @@ static void free_conn(gw_conn *c)
     c->http_body = NULL;
     while (*pp && *pp != c)
         pp = &(*pp)->next;
-    if (*pp)
+    if (*pp) {
         *pp = c->next;
+        srv.nconns--;
+    }
 }
 
 /* An HTTP/1.1 answer written whole; lws' own helper writes HTTP/1.0. */
@@ -202,18 +269,33 @@ static int path_is(struct lws *wsi, const char *want)
     return strcmp(target_path(uri), want) == 0;
 }
 
+static const char *refusal_phrase(int status)
+{
+    switch (status) {
+    case 404: return "Not Found";
+    case 426: return "Upgrade Required";
+    case 503: return "Service Unavailable";
+    default: return "Bad Request";
+    }
+}
+
+/* 426 names the version served (RFC 6455 4.2.2); 503 says when to come
+ * back (RFC 7231 7.1.3), so a storm of reconnects is spread out. */
+static const char *refusal_field(int status)
+{
+    return status == 426 ? "Sec-WebSocket-Version: 13\r\n"
+           : status == 503 ? "Retry-After: 1\r\n" : "";
+}
+
 /* Refuse an upgrade with an HTTP/1.1 answer of our own (lws' helper
- * writes HTTP/1.0); 426 names the version served (RFC 6455 4.2.2). */
+ * writes HTTP/1.0). */
 static int refuse_upgrade(struct lws *wsi, int status, const char *why)
 {
     unsigned char buf[LWS_PRE + 512];
-    const char *phrase = status == 404 ? "Not Found"
-                         : status == 426 ? "Upgrade Required" : "Bad Request";
     int n = snprintf((char *)buf + LWS_PRE, sizeof(buf) - LWS_PRE,
                      "HTTP/1.1 %d %s\r\n%sContent-Type: text/plain\r\n"
                      "Content-Length: %zu\r\nConnection: close\r\n\r\n%s\n", status,
-                     phrase, status == 426 ? "Sec-WebSocket-Version: 13\r\n" : "",
-                     strlen(why) + 1, why);
+                     refusal_phrase(status), refusal_field(status), strlen(why) + 1, why);
 
     lws_write(wsi, buf + LWS_PRE, (size_t)n, LWS_WRITE_HTTP_HEADERS);
     return 1;
@@ -255,6 +337,25 @@ static int on_confirm_upgrade(struct lws *wsi, gw_conn *c)
     return refuse_upgrade(wsi, 404, "not found");
 }
 
+/* A valid upgrade past --max-connections: 503 before the 101. */
+static int refuse_capacity(struct lws *wsi)
+{
+    gw_log("warn", "conn_refused", json_pack("{s:s,s:i,s:i}", "reason", "capacity",
+                                             "connections", srv.nconns,
+                                             "max_connections", srv.cfg->max_connections));
+    return refuse_upgrade(wsi, 503, "too many connections; retry later");
+}
+
+/* An upgrade that is valid in itself, then the connection cap. */
+static int on_upgrade(struct lws *wsi, gw_conn *c)
+{
+    int rc = on_confirm_upgrade(wsi, c);
+
+    if (rc != 0)
+        return rc;
+    return srv.nconns >= srv.cfg->max_connections ? refuse_capacity(wsi) : 0;
+}
+
 /* The token from "Authorization: Bearer T", else from ?token=T. */
 static void copy_token(struct lws *wsi, char *tok, size_t len)
 {
@@ -272,6 +373,69 @@ static void copy_token(struct lws *wsi, char *tok, size_t len)
         snprintf(tok, len, "%s", v);
 }
 
+static lws_usec_t usecs(int secs)
+{
+    return (lws_usec_t)secs * LWS_US_PER_SEC;
+}
+
+static void keepalive_cb(lws_sorted_usec_list_t *sul);
+
+static void keepalive_arm(gw_conn *c, lws_usec_t us)
+{
+    lws_sul_schedule(srv.ctx, 0, &c->keepalive, keepalive_cb, us);
+}
+
+/* Any frame shows the peer alive: data, or a pong (RFC 6455 5.5.3). */
+static void saw_frame(gw_conn *c)
+{
+    c->last_rx = lws_now_usecs();
+}
+
+/*
+ * Silent through the ping and ping-timeout: a dead peer, or one that does
+ * not read (the ping may never have left). TCP ends without a close frame,
+ * which such a peer would not read either, and the close handshake would
+ * hold the connection up to 10 s more: the peer sees 1006 (RFC 6455 7.1.5).
+ * An lws timeout, not the writeable callback that may never come.
+ */
+static void ping_timed_out(gw_conn *c, lws_usec_t now)
+{
+    log_conn("ping_timeout", c, json_pack("{s:I,s:i}", "silent_s",
+                                          (json_int_t)((now - c->last_rx) / LWS_US_PER_SEC),
+                                          "ping_timeout_s", srv.cfg->ping_timeout_s));
+    if (c->session)
+        gw_app_closing(srv.app, c->session);
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_WS_PONG_CHECK_GET_PONG, LWS_TO_KILL_ASYNC);
+}
+
+/*
+ * Keepalive (RFC 6455 5.5.2): a peer silent for --ping-interval gets a
+ * ping; any frame it sends within --ping-timeout shows it alive. Frames
+ * only stamp last_rx (no timer moved per frame); the timer catches up
+ * when it fires. lws 4.1.6 tells the protocol nothing of a peer's own
+ * pings, so those do not count.
+ */
+static void keepalive_cb(lws_sorted_usec_list_t *sul)
+{
+    gw_conn *c = lws_container_of(sul, gw_conn, keepalive);
+    lws_usec_t now = lws_now_usecs(), idle = now - c->last_rx;
+    lws_usec_t interval = usecs(srv.cfg->ping_interval_s);
+
+    if (c->ping_at && c->last_rx < c->ping_at) {
+        ping_timed_out(c, now);
+        return;
+    }
+    c->ping_at = 0;
+    if (idle < interval) {
+        keepalive_arm(c, interval - idle);
+        return;
+    }
+    c->ping_at = now;
+    c->ping_due = 1;
+    lws_callback_on_writable(c->wsi);
+    keepalive_arm(c, usecs(srv.cfg->ping_timeout_s));
+}
+
 static int on_established(struct lws *wsi, gw_conn *c)
 {
     char token[GW_AUTH_MAX_TOKEN + 64];
@@ -279,6 +443,10 @@ static int on_established(struct lws *wsi, gw_conn *c)
     c->wsi = wsi;
     c->next = srv.conns;
     srv.conns = c;
+    srv.nconns++;
+    saw_frame(c);
+    if (srv.cfg->ping_interval_s > 0)
+        keepalive_arm(c, usecs(srv.cfg->ping_interval_s));
     if (path_is(wsi, "/echo")) {
         c->kind = CONN_ECHO;
         gw_app_echo_count(srv.app, 1);
@@ -351,6 +519,7 @@ static int declared_over_cap(struct lws *wsi, const gw_conn *c, size_t len)
  */
 static int on_receive(struct lws *wsi, gw_conn *c, const void *in, size_t len)
 {
+    saw_frame(c);
     if (c->close_code)
         return 0;
     if (lws_is_first_fragment(wsi)) {
@@ -368,6 +537,25 @@ static int on_receive(struct lws *wsi, gw_conn *c, const void *in, size_t len)
 }
 
 /*
+ * A control frame may go between two messages (RFC 6455 5.5). The ping
+ * carries data for the pong to echo (5.5.3): lws 4.1.6 drops an empty
+ * pong before the protocol sees it. What was queued or a close follows
+ * at the next call.
+ */
+static int write_ping(struct lws *wsi, gw_conn *c)
+{
+    static const char data[] = "keepalive";
+    unsigned char buf[LWS_PRE + sizeof(data)];
+
+    c->ping_due = 0;
+    memcpy(buf + LWS_PRE, data, sizeof(data) - 1);
+    if (lws_write(wsi, buf + LWS_PRE, sizeof(data) - 1, LWS_WRITE_PING) < 0)
+        return -1;
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+/*
  * One lws_write per writeable callback; the close goes after the queue.
  * While permessage-deflate compresses a message in several goes, lws keeps
  * reading the buffer given to lws_write and calls back only once it is
@@ -379,6 +567,8 @@ static int on_writeable(struct lws *wsi, gw_conn *c)
 
     free(c->out_sent);
     c->out_sent = NULL;
+    if (c->ping_due)
+        return write_ping(wsi, c);
     if (o) {
         int n = lws_write(wsi, o->buf + LWS_PRE, o->len,
                           o->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
@@ -386,6 +576,7 @@ static int on_writeable(struct lws *wsi, gw_conn *c)
         c->out_head = o->next;
         if (!c->out_head)
             c->out_tail = NULL;
+        c->out_bytes -= o->len;
         c->out_sent = o;
         if (n < 0)
             return -1;
@@ -402,6 +593,7 @@ static int on_writeable(struct lws *wsi, gw_conn *c)
 
 static void on_closed(gw_conn *c)
 {
+    lws_sul_schedule(srv.ctx, 0, &c->keepalive, NULL, LWS_SET_TIMER_USEC_CANCEL);
     if (c->kind == CONN_APP && c->session)
         gw_app_close(srv.app, c->session);
     if (c->kind == CONN_ECHO)
@@ -421,13 +613,16 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return on_http_writeable(wsi, c);
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-        return on_confirm_upgrade(wsi, c);
+        return on_upgrade(wsi, c);
     case LWS_CALLBACK_CONFIRM_EXTENSION_OKAY:
         return gw_pmd_confirm(wsi, &c->pmd);
     case LWS_CALLBACK_ESTABLISHED:
         return on_established(wsi, c);
     case LWS_CALLBACK_RECEIVE:
         return on_receive(wsi, c, in, len);
+    case LWS_CALLBACK_RECEIVE_PONG:
+        saw_frame(c);
+        return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return on_writeable(wsi, c);
     case LWS_CALLBACK_CLOSED:
@@ -491,6 +686,8 @@ static int write_port_file(const char *path, int port, char *err, size_t errlen)
     return GW_SERVER_OK;
 }
 
+static const lws_retry_bo_t no_idle_policy;
+
 static struct lws_vhost *listen_vhost(const gw_server_config *cfg, char *err, size_t errlen)
 {
     struct lws_context_creation_info info;
@@ -510,6 +707,10 @@ static struct lws_vhost *listen_vhost(const gw_server_config *cfg, char *err, si
     /* A client that opens TCP and never finishes its request (half a
      * handshake) holds a header buffer: drop it after this long. */
     info.timeout_secs_ah_idle = (unsigned int)cfg->handshake_timeout_s;
+    /* lws 4.1.6 pings by itself (300 s, hangup at 310 s) unless a policy
+     * without idle times says otherwise: the gateway's keepalive is its
+     * own, so that --ping-interval 0 means none and a timeout is logged. */
+    info.retry_and_idle_policy = &no_idle_policy;
     vh = lws_create_vhost(srv.ctx, &info);
     if (!vh)
         snprintf(err, errlen, "cannot listen on %s:%d (port in use, or address "

@@ -24,6 +24,12 @@ typedef struct gw_server_config {
     int handshake_timeout_s;    /* a connection that has not completed its
                                    HTTP request by then is dropped (lws'
                                    timeout_secs_ah_idle); 0: lws' 10 s */
+    size_t max_queue;           /* bytes a connection's outgoing queue may
+                                   hold; past it: a slow consumer, closed 1008 */
+    int ping_interval_s;        /* ping a peer silent this long; 0: never */
+    int ping_timeout_s;         /* then end it if still silent this long */
+    int max_connections;        /* WebSocket connections (/ws and /echo);
+                                   an upgrade past them gets 503 */
 } gw_server_config;
 
 /*
