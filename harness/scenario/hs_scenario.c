@@ -23,6 +23,7 @@
 #include "scenario/hs_match.h"
 #include "scenario/hs_profile.h"
 #include "scenario/hs_scenario.h"
+#include "wire/hs_wirefault.h"
 #include "scenario/hs_schema.h"
 
 const char *const hs_seed_ids[] = {
