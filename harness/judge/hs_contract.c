@@ -137,23 +137,37 @@ static int check_request(const hs_client *c, const hs_request *q, json_t *reason
     return 1;
 }
 
+/* Reasons listed per connection for clause 3: a flood left unanswered
+ * (a slow consumer's 20,000 requests) reads as these and a count. */
+#define ANSWERS_LISTED 10
+
+static int client_answers(const hs_record *r, const hs_client *c, json_t *reasons)
+{
+    /* A connection cut by an expected close or a broken transport owes
+     * nothing for the requests still in flight. */
+    int cut = c->close_expected || c->abnormal_ok ||
+              (r->transport_faults && c->close_code == 1006);
+    json_t *mine = json_array();
+    int n = 0;
+
+    for (size_t i = 0; i < c->nreqs; i++)
+        if (!(cut && !c->reqs[i].terminal))
+            n += check_request(c, &c->reqs[i], mine);
+    for (size_t i = 0; i < json_array_size(mine) && i < ANSWERS_LISTED; i++)
+        json_array_append(reasons, json_array_get(mine, i));
+    if (json_array_size(mine) > ANSWERS_LISTED)
+        breach(reasons, 3, c->step, c->line, "and %zu more requests on %s got no terminal "
+               "answer or a wrong one", json_array_size(mine) - ANSWERS_LISTED, c->name);
+    json_decref(mine);
+    return n;
+}
+
 int hs_contract_answers(const hs_record *r, json_t *reasons)
 {
     int n = 0;
 
-    for (size_t k = 0; k < r->nclients; k++) {
-        const hs_client *c = r->clients[k];
-        /* A connection cut by an expected close or a broken transport owes
-         * nothing for the requests still in flight. */
-        int cut = c->close_expected || c->abnormal_ok ||
-                  (r->transport_faults && c->close_code == 1006);
-
-        for (size_t i = 0; i < c->nreqs; i++) {
-            if (cut && !c->reqs[i].terminal)
-                continue;
-            n += check_request(c, &c->reqs[i], reasons);
-        }
-    }
+    for (size_t k = 0; k < r->nclients; k++)
+        n += client_answers(r, r->clients[k], reasons);
     return n;
 }
 

@@ -193,6 +193,38 @@ static void test_clause3_silence(void **state)
     assert_clause(f, 3, "request r1 on main got no terminal answer");
 }
 
+/* A flood left unanswered: ten reasons and one count, the total still counted. */
+static void test_clause3_flood_summarised(void **state)
+{
+    fixture *f = *state;
+    char id[16];
+    const char *last;
+
+    for (int i = 0; i < 25; i++) {
+        snprintf(id, sizeof(id), "f%d", i);
+        send_request(f->clients[0], id);
+    }
+    assert_int_equal(hs_contract_answers(&f->rec, f->reasons), 25);
+    assert_int_equal(json_array_size(f->reasons), 11);
+    last = json_string_value(json_object_get(json_array_get(f->reasons, 10), "message"));
+    assert_non_null(strstr(last, "and 15 more requests on main"));
+}
+
+/* A 1011 on a connection the target ended as a dead peer, as its profile
+ * says it does, is not a crash; the same code anywhere else is. */
+static void test_clause2_keepalive_1011(void **state)
+{
+    fixture *f = *state;
+
+    f->clients[0]->close_code = 1011;
+    f->clients[0]->close_expected = 1;
+    f->clients[0]->keepalive_close = 1;
+    assert_int_equal(hs_contract_close(&f->rec, f->reasons), 0);
+    f->clients[0]->keepalive_close = 0;
+    assert_int_equal(hs_contract_close(&f->rec, f->reasons), 1);
+    assert_clause(f, 2, "1011");
+}
+
 static void test_clause3_misordered_or_duplicated(void **state)
 {
     fixture *f = *state;
@@ -321,6 +353,8 @@ int main(void)
         T(test_clause2_abnormal_unless_transport_faults),
         T(test_clause2_unexpected_server_close),
         T(test_clause3_silence),
+        T(test_clause3_flood_summarised),
+        T(test_clause2_keepalive_1011),
         T(test_clause3_misordered_or_duplicated),
         T(test_clause3_incomplete),
         T(test_clause3_exempt_after_expected_close),
