@@ -1373,6 +1373,11 @@ static int step_memory(run_ctx *x, const hs_step *st)
                                "cannot read its RSS");
         return 0;
     }
+    if (hs_rss_asan(x->target.pid)) {
+        step_unverified(x, st, "memory: the target runs under AddressSanitizer, whose "
+                               "quarantine and shadow memory hide its own growth");
+        return 0;
+    }
     if (st->mark) {
         x->rss_mark = x->rss_peak = hs_rss_group_kib(x->target.pid);
         json_array_clear(x->rss_samples);

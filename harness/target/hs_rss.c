@@ -8,39 +8,46 @@
 
 #include "target/hs_rss.h"
 
+/* The first line of /proc/PID/FILE holding key (any line: NULL), into
+ * line; 0, or -1 when the file cannot be read or has no such line. */
+static int proc_line(const char *pid, const char *file, const char *key, char *line,
+                     size_t len)
+{
+    char path[64];
+    int found = 0;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%s/%s", pid, file);
+    f = fopen(path, "r");
+    if (!f)
+        return -1;
+    while (!found && fgets(line, (int)len, f))
+        found = !key || strstr(line, key) != NULL;
+    fclose(f);
+    return found ? 0 : -1;
+}
+
 /* The process group of pid from /proc/PID/stat (field 5, after the name in
  * parentheses, which may itself hold spaces and parentheses); -1. */
 static long group_of(const char *pid)
 {
-    char path[64], line[1024], *p;
+    char line[1024], *p;
     long pgrp = -1;
-    FILE *f;
 
-    snprintf(path, sizeof(path), "/proc/%s/stat", pid);
-    f = fopen(path, "r");
-    if (!f)
-        return -1;
-    if (fgets(line, sizeof(line), f) && (p = strrchr(line, ')')) != NULL)
+    if (proc_line(pid, "stat", NULL, line, sizeof(line)) == 0 &&
+        (p = strrchr(line, ')')) != NULL)
         sscanf(p + 1, " %*c %*d %ld", &pgrp);
-    fclose(f);
     return pgrp;
 }
 
 /* VmRSS of pid in KiB; -1 when unreadable (a kernel thread has none). */
 static long rss_of(const char *pid)
 {
-    char path[64], line[256];
+    char line[256];
     long kib = -1;
-    FILE *f;
 
-    snprintf(path, sizeof(path), "/proc/%s/status", pid);
-    f = fopen(path, "r");
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof(line), f))
-        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
-            break;
-    fclose(f);
+    if (proc_line(pid, "status", "VmRSS:", line, sizeof(line)) == 0)
+        sscanf(line, "VmRSS: %ld kB", &kib);
     return kib;
 }
 
@@ -61,4 +68,12 @@ long hs_rss_group_kib(pid_t pgid)
     }
     closedir(d);
     return total;
+}
+
+int hs_rss_asan(pid_t pid)
+{
+    char name[32], line[1024];
+
+    snprintf(name, sizeof(name), "%d", (int)pid);
+    return proc_line(name, "maps", "libasan", line, sizeof(line)) == 0;
 }

@@ -14,4 +14,12 @@
  * process of the group could be read. */
 long hs_rss_group_kib(pid_t pgid);
 
+/*
+ * pid runs with AddressSanitizer's runtime mapped (gcc links libasan.so, or
+ * it was preloaded): its quarantine keeps freed memory resident and its
+ * shadow grows with every allocation, so RSS says nothing of the program's
+ * own growth. A runtime linked statically (clang's default) is not seen.
+ */
+int hs_rss_asan(pid_t pid);
+
 #endif
