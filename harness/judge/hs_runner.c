@@ -1416,12 +1416,20 @@ static const char *const storm_breaches[HS_STORM_OUTS] = {
 static int storm_verdict(run_ctx *x, const hs_step *st, const hs_storm_result *r)
 {
     size_t before = json_array_size(x->reasons);
+    long cap = x->s->target.settings[HS_SET_MAX_CONNECTIONS];
 
     for (int wave = 0; wave < 2; wave++)
         for (int k = 0; k < HS_STORM_OUTS; k++)
             if (storm_breaches[k] && (wave ? r->again : r->first)[k])
                 FAIL(x, st, "storm: %d upgrades %s %s", (wave ? r->again : r->first)[k],
                      wave ? "reconnecting" : "in the first wave", storm_breaches[k]);
+    /* Every accepted client stays connected through its wave: more than the
+     * scenario's max_connections means the target ignored its cap. */
+    for (int wave = 0; wave < 2 && cap >= 0; wave++)
+        if ((wave ? r->again : r->first)[HS_STORM_ACCEPTED] > cap)
+            FAIL(x, st, "storm: %d clients connected at once %s, past the target's "
+                 "max_connections of %ld", (wave ? r->again : r->first)[HS_STORM_ACCEPTED],
+                 wave ? "reconnecting" : "in the first wave", cap);
     if (json_array_size(x->reasons) == before && r->recover_ms < 0)
         FAIL(x, st, "storm: %d of the %d clients connected before were back within %d ms",
              r->recovered, r->first[HS_STORM_ACCEPTED], st->recover_ms);
