@@ -132,7 +132,7 @@ TARGET ?= reference
 FASTAPI_CMD := /usr/bin/python3 fixtures/targets/fastapi/gateway.py --port {port} \
                --port-file {port_file} --fiu-ctrl {fiu_ctrl}
 FASTAPI_RUN := --profile fixtures/targets/fastapi/profile.json --target-cmd '$(FASTAPI_CMD)' \
-               scenarios/seeds scenarios/degradation scenarios/security
+               scenarios/seeds scenarios/degradation scenarios/security scenarios/wire
 RUN_reference = $(LSAN_ENV) $(HARNESS) --gateway $(GATEWAY_RUN) $(HARNESS_FLAGS) scenarios
 RUN_fastapi = $(HARNESS) $(HARNESS_FLAGS) $(FASTAPI_RUN)
 

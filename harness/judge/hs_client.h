@@ -55,7 +55,7 @@ typedef struct hs_client {
     int close_expected;        /* an expect_close step covered it */
     int abnormal_ok;           /* expect_close abnormal */
     int dead_peer;             /* a wire fault keeps our pongs from the target
-                                  (blackhole, or pongs dropped) */
+                                  (blackhole, stop_reading, pongs dropped) */
     int keepalive_close;       /* the target ended it as the profile says it
                                   ends a dead peer (expect_close "keepalive") */
     int notices;               /* degraded notices received */
