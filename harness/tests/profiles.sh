@@ -103,6 +103,12 @@ tiny drop "--break drop-unknown" && fail "a tiny gateway that drops unknown ops 
 grep -q '^FAIL  missing-mapping' "$WORK/drop.log" || fail "dropped unknown ops: missing-mapping did not fail"
 tiny abort "--break no-close-code" && fail "a tiny gateway that drops bad tokens without a close passed"
 grep -q '^FAIL  token-forged' "$WORK/abort.log" || fail "no close code: token-forged did not fail"
+# shellcheck disable=SC2086
+"$HARNESS" --profile fixtures/targets/tiny/profile.json --target-cmd "$TINY_CMD --break busy-500" \
+    --out "$WORK/busy" --history "$WORK/h.jsonl" scenarios/wire/reconnect-storm.json \
+    >"$WORK/busy.log" 2>&1 && fail "a tiny gateway that answers a storm with 500 passed"
+grep -q "upgrades in the first wave answered with a 5xx other than 503" "$WORK/busy.log" ||
+    fail "500 under a storm: reconnect-storm did not name the 5xx ($(grep -m1 -A2 FAIL "$WORK/busy.log"))"
 echo "profiles: a third dialect (fixtures/targets/tiny) passes, and its broken variants fail"
 
 # 6. A profile that promises a health endpoint the target does not serve is
