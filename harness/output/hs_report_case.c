@@ -258,7 +258,7 @@ static void timeline(hs_buf *o, const json_t *c)
 
     if (!json_array_size(t))
         return;
-    hs_buf_puts(o, "<h4>timeline: steps, wire faults, target log</h4>\n<table class=\"wire\">"
+    hs_buf_puts(o, "<h4>timeline: steps, wire faults, target log</h4>\n<table class=\"wire timeline\">"
                 "<thead><tr><th>t&nbsp;ms</th><th>what</th><th>conn</th><th>text</th></tr>"
                 "</thead><tbody>\n");
     json_array_foreach(t, i, e) {

@@ -101,6 +101,17 @@ static json_t *make_case(const char *id, const char *status, int clause)
                                                "fired", 0));
     json_object_set_new(c, "verdict", json_pack("{s:o,s:s}", "behavior", hs(),
                                                 "close", "WRONG CODE"));
+    json_object_set_new(c, "timeline", json_pack("[{s:f,s:s,s:o},{s:f,s:o,s:o,s:o}]",
+                                                 "t_ms", 1.5, "kind", "log", "text", hs(),
+                                                 "t_ms", 2.5, "kind", hs(), "conn", hs(),
+                                                 "text", hs()));
+    json_object_set_new(c, "figures", json_pack("[{s:{s:i,s:i,s:{s:i},s:{},s:n}},"
+                                                "{s:{s:i,s:i,s:i,s:i,s:[]}}]",
+                                                "storm", "clients", 3, "spread_ms", 0,
+                                                "first_wave", "<b>x</b>\"", 2, "reconnects",
+                                                "recover_ms", "memory", "mark_kib", 1,
+                                                "peak_kib", 2, "growth_kib", 1,
+                                                "max_growth_kib", 8, "samples"));
     return c;
 }
 
@@ -363,6 +374,10 @@ static void test_hostile_page_is_inert(void **state)
     assert_non_null(strstr(html, "\\x1B[31mred"));
     assert_non_null(strstr(html, "&lt;a href=&quot;javascript:alert(2)&quot;&gt;"));
     assert_non_null(strstr(html, "<title>wsfault: 1 new failure since the baseline"));
+    assert_non_null(strstr(html, "<tr class=\"tl-other\">"));
+    assert_non_null(strstr(html, "first wave: &lt;b&gt;x&lt;/b&gt;&quot; 2"));
+    assert_non_null(strstr(html, "<b>not all back</b>"));
+    assert_non_null(strstr(html, "grew 1 KiB of 8 allowed"));
     free(html);
     json_decref(runs);
     json_decref(base);

@@ -62,6 +62,13 @@ static const bad_case bad_cases[] = {
     { "expect-close-word.json", 6, 38,
       "steps[1].code: must be a close code from 1000 to 4999, \"any\", \"abnormal\", "
       "\"shutdown\", \"keepalive\" or \"slow_consumer\"" },
+    { "memory-both.json", 5, 39,
+      "steps[0].max_growth_kib: give \"mark\" or \"max_growth_kib\", not both" },
+    { "storm-no-clients.json", 5, 5, "steps[0]: missing required key \"clients\"" },
+    { "wire-bad-opcode.json", 6, 32,
+      "steps[1].drop[0]: unknown value \"pnog\"; did you mean \"pong\"?" },
+    { "wire-delay-negative.json", 5, 56,
+      "steps[0].wire.delay.close: must be a whole number from 0 to 600000, not -5" },
     { "expect-events-degraded.json", 6, 63,
       "steps[1].degraded: must be true or false, not a string" },
     { "expect-match-missing.json", 6, 5,
@@ -989,6 +996,11 @@ static void test_schema_keys(void **state)
               json_object_get(def(schema, "posixFault"), "properties"));
     same_keys("{\"steps\": [" CONNECT ", {\"step\": \"send\", \"frame\": {"
               PROBE "}}]}", json_object_get(def(schema, "frame"), "properties"));
+    same_keys("{\"steps\": [" CONNECT ", {\"step\": \"wire\", \"send\": {"
+              PROBE "}}]}", json_object_get(def(schema, "wireDir"), "properties"));
+    same_keys("{\"steps\": [{\"step\": \"connect\", \"wire\": {" PROBE "}}]}",
+              json_object_get(json_object_get(json_object_get(def(schema, "step_connect"),
+                              "properties"), "wire"), "properties"));
     for (int k = HS_STEP_CONNECT; k <= HS_STEP_LAST; k++) {
         char name[64];
 

@@ -952,6 +952,133 @@ static void test_undecodable_frames(void **state)
     fake_end(&f);
 }
 
+/* ---- wire faults (hs_wirefault) ------------------------------------------- */
+
+/* Wait up to ms for fd to be readable: 1 when it is. */
+static int wait_in_ms(int fd, int ms)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+
+    return poll(&p, 1, ms) == 1;
+}
+
+/* The first entry of kind what whose text holds text, or NULL. */
+static json_t *find_text(json_t *t, const char *what, const char *text)
+{
+    size_t i;
+    json_t *e;
+
+    json_array_foreach(t, i, e)
+        if (strcmp(json_string_value(json_object_get(e, "what")), what) == 0 &&
+            strstr(json_string_value(json_object_get(e, "text")) ?: "", text))
+            return e;
+    return NULL;
+}
+
+/* Pongs dropped: the ping is read and the message after it delivered, but
+ * nothing reaches the server, and the transcript says why. */
+static void test_wire_drop_pong(void **state)
+{
+    hs_wire w = { .drop = 1u << HS_OP_PONG };
+    json_t *t = hs_transcript_new();
+    hs_wsconn *c;
+    hs_ws_msg m;
+    fake f;
+
+    c = open_rfc(&f, NULL, 0, t);
+    hs_ws_set_wire(c, &w);
+    srv_frame(&f, 1, HS_OP_PING, "p1", 2);
+    srv_frame(&f, 1, HS_OP_TEXT, "after", 5);
+    assert_int_equal(hs_ws_recv_message(c, CEILING_MS, &m), HS_WS_OK);
+    assert_string_equal((char *)m.data, "after");
+    hs_ws_msg_free(&m);
+    assert_false(wait_in_ms(f.sfd, 100));
+    assert_null(find_entry(t, "sent", "frame", HS_OP_PONG));
+    assert_non_null(find_text(t, "wire", "our pong frame dropped"));
+    hs_ws_free(c);
+    fake_end(&f);
+    json_decref(t);
+}
+
+/* A split header: its first byte alone, then the rest; slices: pieces of
+ * at most that many bytes. The server reads the same frame either way. */
+static void test_wire_split_and_slices(void **state)
+{
+    hs_wire split = { .split_header = 1 }, sliced = { .send = { .slice = 3 } };
+    hs_wsconn *c;
+    hs_frame fr;
+    fake f;
+
+    c = open_rfc(&f, NULL, 0, NULL);
+    hs_ws_set_wire(c, &split);
+    watch_fd = hs_ws_fd(c);
+    send_calls = 0;
+    assert_int_equal(hs_ws_send_text(c, "hi", 2), HS_WS_OK);
+    /* 2 header bytes, 4 of mask, 2 of payload: 1, then 7. */
+    assert_int_equal(send_calls, 2);
+    assert_int_equal(send_sizes[0], 1);
+    assert_int_equal(send_sizes[1], 7);
+    srv_read_frame(&f, &fr);
+    assert_string_equal((char *)fr.payload, "hi");
+    hs_frame_free(&fr);
+
+    hs_ws_set_wire(c, &sliced);
+    send_calls = 0;
+    assert_int_equal(hs_ws_send_text(c, "hi", 2), HS_WS_OK);
+    watch_fd = -1;
+    assert_int_equal(send_calls, 3);
+    assert_int_equal(send_sizes[0], 3);
+    assert_int_equal(send_sizes[2], 2);
+    srv_read_frame(&f, &fr);
+    assert_string_equal((char *)fr.payload, "hi");
+    hs_frame_free(&fr);
+    hs_ws_free(c);
+    fake_end(&f);
+}
+
+/* stop_reading leaves the server's bytes in our kernel until the judge
+ * observes; blackhole sends nothing. */
+static void test_wire_stop_reading_and_blackhole(void **state)
+{
+    hs_wire stop = { .stop_reading = 1 }, hole = { .blackhole = 1 };
+    hs_wsconn *c;
+    hs_ws_msg m;
+    fake f;
+
+    c = open_rfc(&f, NULL, 0, NULL);
+    hs_ws_set_wire(c, &stop);
+    srv_frame(&f, 1, HS_OP_TEXT, "unread", 6);
+    assert_int_equal(hs_ws_recv_message(c, 100, &m), HS_WS_TIMEOUT);
+    assert_false(hs_ws_reading(c));
+    assert_cmp_int(unread_bytes(hs_ws_fd(c)), >, 0);
+    hs_ws_observe(c, 1);
+    assert_int_equal(hs_ws_recv_message(c, CEILING_MS, &m), HS_WS_OK);
+    assert_string_equal((char *)m.data, "unread");
+    hs_ws_msg_free(&m);
+
+    hs_ws_set_wire(c, &hole);
+    assert_int_equal(hs_ws_send_text(c, "lost", 4), HS_WS_OK);
+    assert_false(wait_in_ms(f.sfd, 100));
+    hs_ws_free(c);
+    fake_end(&f);
+}
+
+/* A reset reaches the server as ECONNRESET, not a FIN. */
+static void test_wire_reset(void **state)
+{
+    hs_wsconn *c;
+    char b[8];
+    fake f;
+
+    c = open_rfc(&f, NULL, 0, NULL);
+    hs_ws_reset(c);
+    assert_true(wait_in(f.sfd));
+    assert_int_equal(recv(f.sfd, b, sizeof(b), 0), -1);
+    assert_int_equal(errno, ECONNRESET);
+    hs_ws_free(c);
+    fake_end(&f);
+}
+
 /* ---- transcript ----------------------------------------------------------- */
 
 static void test_sanitize(void **state)
@@ -1061,6 +1188,10 @@ int main(void)
         cmocka_unit_test(test_transcript_frame_fields),
         cmocka_unit_test(test_transcript_cap),
         cmocka_unit_test(test_clock_monotonic),
+        cmocka_unit_test(test_wire_drop_pong),
+        cmocka_unit_test(test_wire_split_and_slices),
+        cmocka_unit_test(test_wire_stop_reading_and_blackhole),
+        cmocka_unit_test(test_wire_reset),
     };
 
     return cmocka_run_group_tests_name("hs_wsconn", tests, NULL, NULL);
