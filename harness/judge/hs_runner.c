@@ -1,10 +1,10 @@
 /*
  * hs_runner: target set-up, the step interpreter, the final checks.
- * See hs_runner.h.
+ * See hs_runner.h; the wire's steps are in hs_runner_wire.c
+ * (hs_runner_parts.h).
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <poll.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <limits.h>
@@ -26,11 +26,10 @@
 #include "wire/hs_http.h"
 #include "scenario/hs_match.h"
 #include "judge/hs_runner.h"
+#include "judge/hs_runner_parts.h"
 #include "target/hs_fiucount.h"
 #include "target/hs_launch.h"
 #include "target/hs_target.h"
-#include "target/hs_rss.h"
-#include "judge/hs_storm.h"
 #include "wire/hs_token.h"
 #include "wire/hs_transcript.h"
 #include "judge/hs_verdict.h"
@@ -42,47 +41,6 @@
 #define SETTLE_MS 3000          /* ceiling for counts to return to baseline */
 #define STOP_MS 3000            /* ceiling for a clean SIGTERM exit */
 
-typedef struct run_ctx {
-    const hs_scenario *s;
-    const hs_run_opts *o;
-    hs_target target;
-    int spawned;
-    char host[256];
-    int port;
-    char url_path[1024];        /* --url's path, replacing the scenario's */
-    char secret[128];
-    char dir[PATH_MAX];         /* this case's scratch folder */
-    char fiu_prefix[PATH_MAX + 8];
-    pid_t fiu_pid;
-    int has_health;
-    hs_client **clients;
-    size_t nclients;
-    json_t *reasons;
-    json_t *http_statuses;
-    json_t *faults_enabled;
-    json_t *http_log;           /* transcript of HTTP and fault steps */
-    double deadline;            /* whole-scenario ceiling, hs_now_ms() based */
-    int signalled;              /* a signal step sent this signal */
-    json_t *health_at_signal;   /* /health just before it */
-    int skipped;
-    char skip_reason[512];
-    int start_failed;           /* the target did not start */
-    char fiu_counts[PATH_MAX + 16]; /* the counting library's file, or "" */
-    char counts_err[600];       /* why its counts could not be read */
-    json_t *unverified;         /* clauses this target cannot show, and why */
-    int waited_out;             /* a step failed at its full ceiling */
-    int health_silent;          /* the last health request got no answer at all */
-    hs_verdict verdict;         /* conformance cases: behavior and close */
-    long rss_mark;              /* memory: the target's RSS at the mark, KiB; -1 */
-    long rss_peak;              /* the most seen since */
-    double rss_last_ms;         /* when it was last sampled */
-    json_t *rss_samples;        /* [t_ms, KiB] since the mark */
-    json_t *figures;            /* measured by steps: memory, storms */
-    json_t *timeline;           /* wire cases: steps and target log lines */
-    long log_seen;              /* bytes of the target's log on the timeline */
-    int log_lines;              /* log lines it holds */
-} run_ctx;
-
 static int remaining(const run_ctx *x, int step_ms)
 {
     double left = x->deadline - hs_now_ms();
@@ -92,44 +50,21 @@ static int remaining(const run_ctx *x, int step_ms)
 }
 
 /* The scenario's default step ceiling, unless --step-timeout overrides it. */
-static int default_step_ms(const run_ctx *x)
+int run_default_step_ms(const run_ctx *x)
 {
     return x->o->step_timeout_ms > 0 ? x->o->step_timeout_ms : x->s->step_timeout_ms;
 }
 
 /* The step's own ceiling, else the default, within what is left overall. */
-static int step_ms(const run_ctx *x, const hs_step *st)
+int run_step_ms(const run_ctx *x, const hs_step *st)
 {
-    return remaining(x, st->timeout_ms > 0 ? st->timeout_ms : default_step_ms(x));
+    return remaining(x, st->timeout_ms > 0 ? st->timeout_ms : run_default_step_ms(x));
 }
 
 static void skip(run_ctx *x, const char *why)
 {
     x->skipped = 1;
     snprintf(x->skip_reason, sizeof(x->skip_reason), "%s", why);
-}
-
-#define TIMELINE_LOG_MAX 300    /* target log lines on one case's timeline */
-#define RSS_EVERY_MS 100        /* memory: sample no more often than this */
-#define RSS_SAMPLES_MAX 600
-
-/* The target's RSS since the mark: sampled at most every RSS_EVERY_MS, at
- * step boundaries and inside long steps (a flood). */
-static void sample_rss(run_ctx *x, int force)
-{
-    double now = hs_now_ms();
-    long kib;
-
-    if (x->rss_mark < 0 || !x->spawned || (!force && now - x->rss_last_ms < RSS_EVERY_MS))
-        return;
-    x->rss_last_ms = now;
-    kib = hs_rss_group_kib(x->target.pid);
-    if (kib < 0)
-        return;
-    if (kib > x->rss_peak)
-        x->rss_peak = kib;
-    if (json_array_size(x->rss_samples) < RSS_SAMPLES_MAX)
-        json_array_append_new(x->rss_samples, json_pack("[f,I]", now, (json_int_t)kib));
 }
 
 /* ---- HTTP and /health ------------------------------------------------ */
@@ -462,9 +397,7 @@ static hs_client *find_client(run_ctx *x, const char *name)
     return NULL;
 }
 
-#define FAIL(x, st, ...) hs_reason((x)->reasons, 0, (st)->index, (st)->line, __VA_ARGS__)
-
-static hs_client *open_client(run_ctx *x, const hs_step *st)
+hs_client *run_open_client(run_ctx *x, const hs_step *st)
 {
     hs_client *c = find_client(x, st->conn);
 
@@ -511,7 +444,7 @@ static void token_words(const hs_profile *p, hs_token_in place, const char **nam
 
 /* The path and the header that carry the step's token, as the dialect
  * wants; a token sent in the first message is left to step_connect. */
-static void auth_request(run_ctx *x, const hs_step *st, char *path, size_t plen,
+void run_auth_request(run_ctx *x, const hs_step *st, char *path, size_t plen,
                          char *hdr, size_t hlen, char *err, size_t errlen)
 {
     const char *base = x->url_path[0] && strcmp(x->url_path, "/") ? x->url_path
@@ -535,7 +468,7 @@ static void auth_request(run_ctx *x, const hs_step *st, char *path, size_t plen,
     free(tok);
 }
 
-static const char **extra_headers(const hs_step *st, const char *auth)
+const char **run_extra_headers(const hs_step *st, const char *auth)
 {
     size_t n = json_object_size(st->headers) + 2, i = 0;
     const char **h = calloc(n, sizeof(char *));
@@ -552,7 +485,7 @@ static const char **extra_headers(const hs_step *st, const char *auth)
     return h;
 }
 
-static void free_headers(const char **h)
+void run_free_headers(const char **h)
 {
     for (size_t i = 0; h && h[i]; i++)
         free((char *)h[i]);
@@ -608,12 +541,6 @@ static int connect_verdict(run_ctx *x, const hs_step *st, hs_client *c, const ch
 }
 
 /* What the opening handshake sends, as the step spells it out. */
-/* Whether the connection's faults keep its pongs from the target. */
-static int dead_peer(const hs_wire *w)
-{
-    return w->blackhole || w->stop_reading || (w->drop & (1u << HS_OP_PONG));
-}
-
 static void connect_opts(run_ctx *x, const hs_step *st, hs_client *c, const char *path,
                          const char **headers, hs_ws_opts *o)
 {
@@ -633,12 +560,12 @@ static void connect_opts(run_ctx *x, const hs_step *st, hs_client *c, const char
     o->protocol = st->subprotocol;
     o->extensions = st->extensions;
     o->extra_headers = headers;
-    o->timeout_ms = step_ms(x, st);
+    o->timeout_ms = run_step_ms(x, st);
     o->transcript = c->transcript;
     o->wire = st->has_wire ? &st->wire : NULL;
     o->seed = x->o->seed;
     o->name = st->conn;
-    c->dead_peer = st->has_wire && dead_peer(&st->wire);
+    c->dead_peer = st->has_wire && run_dead_peer(&st->wire);
 }
 
 static int step_connect(run_ctx *x, const hs_step *st)
@@ -649,13 +576,13 @@ static int step_connect(run_ctx *x, const hs_step *st)
     hs_ws_opts o;
 
     err[0] = '\0';
-    auth_request(x, st, path, sizeof(path), auth, sizeof(auth), err, sizeof(err));
+    run_auth_request(x, st, path, sizeof(path), auth, sizeof(auth), err, sizeof(err));
     if (err[0]) {
         FAIL(x, st, "%s", err);
         hs_client_free(c);
         return -1;
     }
-    headers = extra_headers(st, auth);
+    headers = run_extra_headers(st, auth);
     connect_opts(x, st, c, path, headers, &o);
     c->step = st->index;
     c->line = st->line;
@@ -663,7 +590,7 @@ static int step_connect(run_ctx *x, const hs_step *st)
                                       strlen(x->o->profile->app_path)) == 0;
     c->ws = st->handshake ? hs_ws_connect(&o, &c->hs, err, sizeof(err))
                           : hs_ws_open_tcp(&o, err, sizeof(err));
-    free_headers(headers);
+    run_free_headers(headers);
     add_client(x, c);
     if (x->verdict.on && st->handshake)
         return connect_verdict(x, st, c, err);
@@ -769,7 +696,7 @@ static int send_once(hs_client *c, const hs_step *st, int n)
 
 static int step_send(run_ctx *x, const hs_step *st)
 {
-    hs_client *c = open_client(x, st);
+    hs_client *c = run_open_client(x, st);
 
     if (!c)
         return -1;
@@ -799,7 +726,7 @@ static void closest_miss(hs_client *c, const json_t *m, char *why, size_t len)
 static int expect_matching(run_ctx *x, const hs_step *st, const json_t *m)
 {
     hs_client *c = find_client(x, st->conn);
-    double end = hs_now_ms() + step_ms(x, st);
+    double end = hs_now_ms() + run_step_ms(x, st);
     char why[300], *want;
     long i;
 
@@ -859,7 +786,7 @@ static json_t *request_copy(const run_ctx *x, const hs_step *st, int n)
 /* A request of a kind, as the target's profile writes it. */
 static int step_request(run_ctx *x, const hs_step *st)
 {
-    hs_client *c = open_client(x, st);
+    hs_client *c = run_open_client(x, st);
 
     for (int i = 0; c && i < (st->repeat > 0 ? st->repeat : 1); i++) {
         json_t *msg = request_copy(x, st, i);
@@ -871,7 +798,7 @@ static int step_request(run_ctx *x, const hs_step *st)
             hs_client_sent(c, msg);
         json_decref(msg);
         free(text);
-        sample_rss(x, 0);
+        run_sample_rss(x, 0);
         if (rc != HS_WS_OK) {
             hs_transcript_note(c->transcript, "send failed: %s", hs_ws_last_error(c->ws));
             break;
@@ -922,7 +849,7 @@ static int consume_events(run_ctx *x, const hs_step *st, hs_client *c)
 static int step_expect_events(run_ctx *x, const hs_step *st)
 {
     hs_client *c = find_client(x, st->conn);
-    double end = hs_now_ms() + step_ms(x, st);
+    double end = hs_now_ms() + run_step_ms(x, st);
     hs_request *r;
     char *seen;
 
@@ -948,148 +875,17 @@ static int step_expect_events(run_ctx *x, const hs_step *st)
     return consume_events(x, st, c);
 }
 
-static void exempt_pending(hs_client *c)
+void run_exempt_pending(hs_client *c)
 {
     for (size_t i = 0; i < c->nreqs; i++)
         if (!c->reqs[i].terminal)
             c->reqs[i].exempt = 1;
 }
 
-/* Open connections our side reads (no fault stops it), as poll entries;
- * who[i] is the client of fds[i]. */
-static size_t reading_clients(run_ctx *x, struct pollfd *fds, hs_client **who, size_t max,
-                              const hs_client *watch)
-{
-    size_t n = 0;
-
-    for (size_t i = 0; i < x->nclients && n < max; i++) {
-        hs_client *c = x->clients[i];
-        if (c != watch && c->ws && !c->close_code && hs_ws_reading(c->ws)) {
-            fds[n] = (struct pollfd){ .fd = hs_ws_fd(c->ws), .events = POLLIN };
-            who[n++] = c;
-        }
-    }
-    return n;
-}
-
-/*
- * Time passing for clients that keep reading, as any client library does in
- * the background: pings are answered (RFC 6455 5.5.2) and messages kept for
- * later steps. Only a wire fault stops that. Until end, or until watch (a
- * slow or dead peer read only to see it end, its messages dropped) closes.
- */
-static void pump_all(run_ctx *x, double end, hs_client *watch)
-{
-    struct pollfd fds[65];
-    hs_client *who[65];
-    size_t n;
-
-    while (hs_now_ms() < end && !(watch && (watch->close_code || !watch->ws))) {
-        n = reading_clients(x, fds, who, 64, watch);
-        if (watch) {
-            fds[n] = (struct pollfd){ .fd = hs_ws_fd(watch->ws), .events = POLLIN };
-            who[n++] = watch;
-        }
-        if (poll(fds, n, hs_clock_left_ms(end)) <= 0)
-            continue;
-        for (size_t i = 0; i < n; i++)
-            if (fds[i].revents && who[i] == watch)
-                hs_client_skip(who[i], 0);
-            else if (fds[i].revents)
-                hs_client_pump(who[i], 0);
-    }
-}
-
-/* code ends a dead peer (keepalive) or a slow consumer as the profile's
- * "wire" says; *by_keepalive: it is one of the keepalive closes, which end
- * a slow consumer too when it withholds its pongs (dead_peer). */
-static int wire_code_ok(const hs_profile *p, int keepalive, int dead_peer, int code,
-                        int *by_keepalive)
-{
-    *by_keepalive = (keepalive || dead_peer) &&
-                    hs_profile_code_in(p->keepalive_close, p->nkeepalive, code);
-    return *by_keepalive ||
-           (!keepalive && hs_profile_code_in(p->slow_consumer_close, p->nslow_consumer, code));
-}
-
-/* The closes wire_code_ok accepts, as text. */
-static void wire_codes(const hs_profile *p, int keepalive, int dead_peer, char *buf,
-                       size_t len)
-{
-    size_t off = 0;
-
-    buf[0] = '\0';
-    for (size_t i = 0; !keepalive && i < p->nslow_consumer && off < len; i++)
-        off += (size_t)snprintf(buf + off, len - off, "%s%d", off ? ", " : "",
-                                p->slow_consumer_close[i]);
-    if (!keepalive && dead_peer && off < len)
-        off += (size_t)snprintf(buf + off, len - off, " (or by its keepalive: ");
-    for (size_t i = 0; (keepalive || dead_peer) && i < p->nkeepalive && off < len; i++)
-        off += (size_t)snprintf(buf + off, len - off, "%s%d", i ? ", " : "",
-                                p->keepalive_close[i]);
-    if (!keepalive && dead_peer && off < len)
-        snprintf(buf + off, len - off, ")");
-}
-
-/* Read (and drop) what a slow or dead peer left unread, until the target
- * ends the connection or end passes; the time it took, in ms. */
-static double watch_until_closed(run_ctx *x, hs_client *c, double end)
-{
-    double t0 = hs_now_ms();
-
-    if (c->ws)
-        hs_ws_observe(c->ws, 1);
-    pump_all(x, end, c);
-    if (c->ws)
-        hs_ws_observe(c->ws, 0);
-    return hs_now_ms() - t0;
-}
-
-/*
- * expect_close "keepalive" or "slow_consumer": the target must end the
- * connection within the step's ceiling, with a close the profile's "wire"
- * names. A slow consumer that reads nothing withholds its pongs too, so the
- * target's keepalive may end it first: its keepalive closes count there as
- * well. A 1011 the profile lists for keepalive is that stack's keepalive
- * close, not a crash (clause 2 then spares it); anywhere else it is one.
- */
-static int expect_wire_close(run_ctx *x, const hs_step *st, hs_client *c)
-{
-    const hs_profile *p = x->o->profile;
-    int keepalive = st->close_code == HS_CLOSE_KEEPALIVE, by_keepalive;
-    const char *what = keepalive ? "a dead peer" : "a slow consumer";
-    char list[200];
-    double took;
-
-    if (keepalive && !c->dead_peer) {
-        FAIL(x, st, "%s: a keepalive close needs a wire fault that keeps our pongs from the "
-             "target (\"blackhole\", \"stop_reading\", or \"drop\": [\"pong\"])", c->name);
-        return -1;
-    }
-    took = watch_until_closed(x, c, hs_now_ms() + step_ms(x, st));
-    exempt_pending(c);
-    c->close_expected = 1;
-    wire_codes(p, keepalive, c->dead_peer, list, sizeof(list));
-    c->abnormal_ok = wire_code_ok(p, keepalive, c->dead_peer, 1006, &by_keepalive);
-    if (!c->close_code) {
-        FAIL(x, st, "%s: the target still holds %s after %.0f ms", c->name, what, took);
-        return -1;
-    }
-    hs_transcript_wire(c->transcript, "the target ended %s after %.0f ms: %d", what, took,
-                       c->close_code);
-    if (!wire_code_ok(p, keepalive, c->dead_peer, c->close_code, &by_keepalive)) {
-        FAIL(x, st, "%s: %s was ended with %d; the profile says this target ends one with "
-             "%s", c->name, what, c->close_code, list);
-        return -1;
-    }
-    c->keepalive_close = by_keepalive && c->close_code == 1011;
-    return 0;
-}
-
 static int step_expect_close(run_ctx *x, const hs_step *st)
 {
     hs_client *c = find_client(x, st->conn);
-    double end = hs_now_ms() + step_ms(x, st);
+    double end = hs_now_ms() + run_step_ms(x, st);
     int want = st->close_code == HS_CLOSE_SHUTDOWN ? x->o->profile->shutdown_close
                                                    : st->close_code;
 
@@ -1098,11 +894,11 @@ static int step_expect_close(run_ctx *x, const hs_step *st)
         return -1;
     }
     if (x->verdict.on) {
-        exempt_pending(c);
-        return hs_verdict_expect_close(&x->verdict, c, st, step_ms(x, st), x->reasons);
+        run_exempt_pending(c);
+        return hs_verdict_expect_close(&x->verdict, c, st, run_step_ms(x, st), x->reasons);
     }
     if (st->close_code == HS_CLOSE_KEEPALIVE || st->close_code == HS_CLOSE_SLOW_CONSUMER)
-        return expect_wire_close(x, st, c);
+        return run_expect_wire_close(x, st, c);
     while (!c->close_code && c->ws) {
         int left = (int)(end - hs_now_ms());
         if (left <= 0)
@@ -1113,7 +909,7 @@ static int step_expect_close(run_ctx *x, const hs_step *st)
         c->abnormal_ok = 1;
     else
         c->close_expected = 1;
-    exempt_pending(c);
+    run_exempt_pending(c);
     if (!c->close_code) {
         FAIL(x, st, "%s: the server did not close the connection", c->name);
         return -1;
@@ -1129,17 +925,17 @@ static int step_expect_close(run_ctx *x, const hs_step *st)
 
 static int step_close(run_ctx *x, const hs_step *st)
 {
-    hs_client *c = open_client(x, st);
+    hs_client *c = run_open_client(x, st);
     int peer = 0;
 
     if (!c)
         return -1;
     if (x->verdict.on)
-        return hs_verdict_close(&x->verdict, c, st, step_ms(x, st), x->reasons);
-    exempt_pending(c);
+        return hs_verdict_close(&x->verdict, c, st, run_step_ms(x, st), x->reasons);
+    run_exempt_pending(c);
     c->closed_by_us = 1;
     /* "then": "reset": our close frame, and a reset before any answer. */
-    hs_ws_close(c->ws, st->send_code, st->reason, st->then_reset ? 0 : step_ms(x, st), &peer);
+    hs_ws_close(c->ws, st->send_code, st->reason, st->then_reset ? 0 : run_step_ms(x, st), &peer);
     if (st->then_reset) {
         hs_ws_reset(c->ws);
         c->abnormal_ok = 1;     /* we ended it: the target's close met a reset */
@@ -1159,16 +955,16 @@ static int step_expect_message(run_ctx *x, const hs_step *st)
         FAIL(x, st, "expect_message on \"%s\", which was never connected", st->conn);
         return -1;
     }
-    return hs_verdict_expect_message(&x->verdict, c, st, step_ms(x, st), x->reasons);
+    return hs_verdict_expect_message(&x->verdict, c, st, run_step_ms(x, st), x->reasons);
 }
 
 static int step_disconnect(run_ctx *x, const hs_step *st)
 {
-    hs_client *c = open_client(x, st);
+    hs_client *c = run_open_client(x, st);
 
     if (!c)
         return -1;
-    exempt_pending(c);
+    run_exempt_pending(c);
     if (st->how == HS_DROP_HALF)
         return hs_ws_half_close(c->ws) == HS_WS_OK ? 0 : -1;
     if (st->how == HS_DROP_RESET)
@@ -1199,15 +995,15 @@ static int check_body(run_ctx *x, const hs_step *st, const char *what, const jso
 
 static int step_http(run_ctx *x, const hs_step *st)
 {
-    const char **headers = extra_headers(st, "");
+    const char **headers = run_extra_headers(st, "");
     char err[256], what[1100];
     hs_http_resp r;
     int rc;
 
     memset(&r, 0, sizeof(r));
     rc = hs_http_request(x->host, x->port, st->method, st->path, headers, st->body,
-                         step_ms(x, st), &r, err, sizeof(err));
-    free_headers(headers);
+                         run_step_ms(x, st), &r, err, sizeof(err));
+    run_free_headers(headers);
     snprintf(what, sizeof(what), "%s %s", st->method, st->path);
     if (rc != 0) {
         FAIL(x, st, "%s: %s", what, err);
@@ -1256,7 +1052,7 @@ static void health_miss(run_ctx *x, const hs_step *st, const health_want *w, con
 
 /* What a step could not check on this target, listed with the case's
  * unverified clauses (clause 0: the scenario's own assertions). */
-static void step_unverified(run_ctx *x, const hs_step *st, const char *why)
+void run_step_unverified(run_ctx *x, const hs_step *st, const char *why)
 {
     char msg[300];
 
@@ -1273,7 +1069,7 @@ static int step_health(run_ctx *x, const hs_step *st)
     json_t *h;
 
     if (!hs_dialect_health_path(x->o->profile)) {
-        step_unverified(x, st, "a health step: this target has no health endpoint");
+        run_step_unverified(x, st, "a health step: this target has no health endpoint");
         return 0;
     }
     if (!x->has_health) {
@@ -1284,12 +1080,12 @@ static int step_health(run_ctx *x, const hs_step *st)
     if (unsaid) {
         snprintf(why, sizeof(why), "health state \"%s\": the profile's health section "
                  "has no path for it", unsaid);
-        step_unverified(x, st, why);
+        run_step_unverified(x, st, why);
     }
     w.state = st->state ? hs_dialect_health_matcher(x->o->profile, st->state) : NULL;
     w.settled = json_is_true(json_object_get(st->state, "settled"));
-    h = st->wait ? health_until(x, health_holds, &w, step_ms(x, st))
-                 : health(x, step_ms(x, st));
+    h = st->wait ? health_until(x, health_holds, &w, run_step_ms(x, st))
+                 : health(x, run_step_ms(x, st));
     hs_transcript_note(x->http_log, "GET health%s", st->wait ? " (until it matches)" : "");
     if (!h)
         FAIL(x, st, "GET health did not answer 200 with JSON");
@@ -1310,7 +1106,7 @@ static int step_fault(run_ctx *x, const hs_step *st)
     }
     hs_transcript_note(x->http_log, "fiu-ctrl: %s %s", st->enable ? "enable" : "disable",
                        st->fault.name);
-    if (remote_fault(x, &st->fault, st->enable, step_ms(x, st), err, sizeof(err)) != 0) {
+    if (remote_fault(x, &st->fault, st->enable, run_step_ms(x, st), err, sizeof(err)) != 0) {
         FAIL(x, st, "fault %s: remote control failed: %s", st->fault.name, err);
         return -1;
     }
@@ -1321,7 +1117,7 @@ static int step_fault(run_ctx *x, const hs_step *st)
 
 static int step_sleep(run_ctx *x, const hs_step *st)
 {
-    pump_all(x, hs_now_ms() + remaining(x, st->sleep_ms), NULL);
+    run_pump_all(x, hs_now_ms() + remaining(x, st->sleep_ms), NULL);
     return 0;
 }
 
@@ -1333,7 +1129,7 @@ static int step_signal(run_ctx *x, const hs_step *st)
     }
     /* The counters must be read while the target can still answer. */
     json_decref(x->health_at_signal);
-    x->health_at_signal = health(x, step_ms(x, st));
+    x->health_at_signal = health(x, run_step_ms(x, st));
     x->signalled = st->signo;
     hs_transcript_note(x->http_log, "signal %s to pid %d", strsignal(st->signo),
                        (int)x->target.pid);
@@ -1341,7 +1137,7 @@ static int step_signal(run_ctx *x, const hs_step *st)
     return 0;
 }
 
-static char *read_text(const char *path)
+char *run_read_text(const char *path)
 {
     char *data = NULL, err[256];
     size_t n = 0;
@@ -1350,236 +1146,6 @@ static char *read_text(const char *path)
         return NULL;
     return data;
 }
-
-/* A case whose report shows a timeline: one with wire faults, storms or
- * memory bounds, where when the target logged what explains the verdict. */
-static int wire_case(const hs_scenario *s)
-{
-    for (size_t i = 0; i < s->nsteps; i++) {
-        const hs_step *st = &s->steps[i];
-        if (st->kind == HS_STEP_WIRE || st->kind == HS_STEP_STORM ||
-            st->kind == HS_STEP_MEMORY || st->has_wire ||
-            (st->kind == HS_STEP_DISCONNECT && st->how != HS_DROP_FIN) || st->then_reset)
-            return 1;
-    }
-    return 0;
-}
-
-/* ---- the wire, memory, storms ------------------------------------------ */
-
-static void add_figure(run_ctx *x, const hs_step *st, const char *what, json_t *fig)
-{
-    json_array_append_new(x->figures, json_pack("{s:i,s:i,s:o}", "step", st->index,
-                                                 "line", st->line, what, fig));
-}
-
-static int step_wire(run_ctx *x, const hs_step *st)
-{
-    hs_client *c = open_client(x, st);
-
-    if (!c)
-        return -1;
-    hs_ws_set_wire(c->ws, &st->wire);
-    c->dead_peer = dead_peer(&st->wire);
-    return 0;
-}
-
-static int step_memory(run_ctx *x, const hs_step *st)
-{
-    long growth;
-
-    if (!x->spawned) {
-        step_unverified(x, st, "memory: the harness did not start this target, so it "
-                               "cannot read its RSS");
-        return 0;
-    }
-    if (hs_rss_asan(x->target.pid)) {
-        step_unverified(x, st, "memory: the target runs under AddressSanitizer, whose "
-                               "quarantine and shadow memory hide its own growth");
-        return 0;
-    }
-    if (st->mark) {
-        x->rss_mark = x->rss_peak = hs_rss_group_kib(x->target.pid);
-        json_array_clear(x->rss_samples);
-        sample_rss(x, 1);
-        return 0;
-    }
-    if (x->rss_mark < 0) {
-        FAIL(x, st, "memory: no mark taken before (a memory step with \"mark\": true)");
-        return -1;
-    }
-    sample_rss(x, 1);
-    growth = x->rss_peak - x->rss_mark;
-    add_figure(x, st, "memory", json_pack("{s:I,s:I,s:I,s:I,s:O}", "mark_kib",
-               (json_int_t)x->rss_mark, "peak_kib", (json_int_t)x->rss_peak, "growth_kib",
-               (json_int_t)growth, "max_growth_kib", (json_int_t)st->max_growth_kib,
-               "samples", x->rss_samples));
-    if (growth > st->max_growth_kib) {
-        FAIL(x, st, "memory: the target's RSS grew by %ld KiB since the mark (from %ld to "
-             "a peak of %ld KiB), more than the %ld KiB allowed", growth, x->rss_mark,
-             x->rss_peak, st->max_growth_kib);
-        return -1;
-    }
-    return 0;
-}
-
-/* What each storm outcome that breaks the contract is called in a reason. */
-static const char *const storm_breaches[HS_STORM_OUTS] = {
-    [HS_STORM_5XX] = "answered with a 5xx other than 503",
-    [HS_STORM_SILENT] = "got no answer (or TCP dropped)",
-    [HS_STORM_NO_RETRY] = "refused with 503 without Retry-After",
-    [HS_STORM_OTHER] = "answered with another status, or closed at once with a code "
-                       "other than 1013",
-};
-
-/* What a storm's answers break, as reasons; 0 when none. */
-static int storm_verdict(run_ctx *x, const hs_step *st, const hs_storm_result *r)
-{
-    size_t before = json_array_size(x->reasons);
-    long cap = x->s->target.settings[HS_SET_MAX_CONNECTIONS];
-
-    for (int wave = 0; wave < 2; wave++)
-        for (int k = 0; k < HS_STORM_OUTS; k++)
-            if (storm_breaches[k] && (wave ? r->again : r->first)[k])
-                FAIL(x, st, "storm: %d upgrades %s %s", (wave ? r->again : r->first)[k],
-                     wave ? "reconnecting" : "in the first wave", storm_breaches[k]);
-    /* Every accepted client stays connected through its wave: more than the
-     * scenario's max_connections means the target ignored its cap. */
-    for (int wave = 0; wave < 2 && cap >= 0; wave++)
-        if ((wave ? r->again : r->first)[HS_STORM_ACCEPTED] > cap)
-            FAIL(x, st, "storm: %d clients connected at once %s, past the target's "
-                 "max_connections of %ld", (wave ? r->again : r->first)[HS_STORM_ACCEPTED],
-                 wave ? "reconnecting" : "in the first wave", cap);
-    if (json_array_size(x->reasons) == before && r->recover_ms < 0)
-        FAIL(x, st, "storm: %d of the %d clients connected before were back within %d ms",
-             r->recovered, r->first[HS_STORM_ACCEPTED], st->recover_ms);
-    return json_array_size(x->reasons) > before ? -1 : 0;
-}
-
-static int step_storm(run_ctx *x, const hs_step *st)
-{
-    hs_step as = *st;
-    char path[32768], auth[20000], err[512];
-    const char **headers;
-    hs_storm_opts o = { .clients = st->clients, .spread_ms = st->spread_ms,
-                        .recover_ms = st->recover_ms, .seed = x->o->seed };
-    hs_storm_result r;
-    int rc;
-
-    as.token = "valid";
-    as.user = "storm";
-    err[0] = '\0';
-    auth_request(x, &as, path, sizeof(path), auth, sizeof(auth), err, sizeof(err));
-    if (err[0]) {
-        FAIL(x, st, "%s", err);
-        return -1;
-    }
-    headers = extra_headers(&as, auth);
-    o.ws = (hs_ws_opts){ .host = x->host, .port = x->port, .path = path,
-                         .protocol = st->subprotocol, .extra_headers = headers,
-                         .timeout_ms = default_step_ms(x) };
-    hs_transcript_wire(x->http_log, "storm: %d clients, dropped at once by reset, "
-                       "reconnecting over %d ms", st->clients, st->spread_ms);
-    rc = hs_storm_run(&o, &r, err, sizeof(err));
-    free_headers(headers);
-    if (rc != 0) {
-        FAIL(x, st, "storm: %s", err);
-        return -1;
-    }
-    add_figure(x, st, "storm", hs_storm_json(&o, &r));
-    return storm_verdict(x, st, &r);
-}
-
-/* The target's log lines written since the last look, on the timeline. */
-static void timeline_log(run_ctx *x)
-{
-    char *text = x->spawned ? read_text(x->target.stderr_path) : NULL;
-    char *line, *save = NULL, *clean;
-    double now = hs_now_ms();
-
-    if (!text || (long)strlen(text) <= x->log_seen) {
-        free(text);
-        return;
-    }
-    for (line = strtok_r(text + x->log_seen, "\n", &save); line;
-         line = strtok_r(NULL, "\n", &save)) {
-        if (x->log_lines++ == TIMELINE_LOG_MAX)
-            json_array_append_new(x->timeline, json_pack("{s:f,s:s,s:s}", "t_ms", now, "kind",
-                                  "log", "text", "(more log lines: see the target's log)"));
-        if (x->log_lines > TIMELINE_LOG_MAX)
-            continue;
-        clean = hs_escape_sanitize((const unsigned char *)line, strlen(line));
-        json_array_append_new(x->timeline, json_pack("{s:f,s:s,s:s}", "t_ms", now,
-                                                     "kind", "log", "text", clean ? clean : ""));
-        free(clean);
-    }
-    x->log_seen = (long)strlen(text);   /* strtok_r cut it; the length was kept */
-    free(text);
-}
-
-/* A step starting, on the timeline, after the log lines that came before. */
-static void timeline_step(run_ctx *x, const hs_step *st, double t0)
-{
-    char text[256];
-
-    if (!x->timeline)
-        return;
-    timeline_log(x);
-    snprintf(text, sizeof(text), "step %d (line %d): %s%s%s", st->index, st->line,
-             hs_step_kind_name(st->kind), st->conn && strcmp(st->conn, "main") ? " " : "",
-             st->conn && strcmp(st->conn, "main") ? st->conn : "");
-    json_array_append_new(x->timeline, json_pack("{s:f,s:s,s:s}", "t_ms", t0, "kind", "step",
-                                                 "text", text));
-}
-
-/* Order entries by time; equal times keep their order (qsort is not stable,
- * so the index breaks ties). */
-typedef struct tl_entry { double t; size_t i; json_t *e; } tl_entry;
-
-static int tl_cmp(const void *a, const void *b)
-{
-    const tl_entry *x = a, *y = b;
-
-    if (x->t != y->t)
-        return x->t < y->t ? -1 : 1;
-    return x->i < y->i ? -1 : x->i > y->i;
-}
-
-/* The wire-fault notes of every connection, added to the timeline. */
-static void timeline_wire(run_ctx *x)
-{
-    for (size_t k = 0; k < x->nclients; k++) {
-        const json_t *t = x->clients[k]->transcript, *e;
-        size_t i;
-
-        json_array_foreach(t, i, e)
-            if (strcmp(json_string_value(json_object_get(e, "what")) ?: "", "wire") == 0)
-                json_array_append_new(x->timeline, json_pack("{s:O,s:s,s:s,s:O}", "t_ms",
-                    json_object_get(e, "t_ms"), "kind", "wire", "conn", x->clients[k]->name,
-                    "text", json_object_get(e, "text")));
-    }
-}
-
-/* The case's timeline, sorted: steps, wire faults, target log lines. */
-static json_t *timeline_sorted(run_ctx *x)
-{
-    size_t n, i;
-    tl_entry *v;
-    json_t *out = json_array(), *e;
-
-    timeline_log(x);
-    timeline_wire(x);
-    n = json_array_size(x->timeline);
-    v = calloc(n ? n : 1, sizeof(*v));
-    json_array_foreach(x->timeline, i, e)
-        v[i] = (tl_entry){ json_number_value(json_object_get(e, "t_ms")), i, e };
-    qsort(v, n, sizeof(*v), tl_cmp);
-    for (i = 0; i < n; i++)
-        json_array_append(out, v[i].e);
-    free(v);
-    return out;
-}
-
 
 static int run_step(run_ctx *x, const hs_step *st)
 {
@@ -1606,9 +1172,9 @@ static int run_step(run_ctx *x, const hs_step *st)
     case HS_STEP_EXPECT_ERROR:
     case HS_STEP_EXPECT_PONG:
     case HS_STEP_EXPECT_NOTICE: return step_expect_answer(x, st);
-    case HS_STEP_WIRE: return step_wire(x, st);
-    case HS_STEP_MEMORY: return step_memory(x, st);
-    case HS_STEP_STORM: return step_storm(x, st);
+    case HS_STEP_WIRE: return run_step_wire(x, st);
+    case HS_STEP_MEMORY: return run_step_memory(x, st);
+    case HS_STEP_STORM: return run_step_storm(x, st);
     }
     return -1;
 }
@@ -1618,7 +1184,7 @@ static int run_step(run_ctx *x, const hs_step *st)
 /* Let in-flight requests finish: contract 3 needs their answers. */
 static void drain(run_ctx *x)
 {
-    double end = hs_now_ms() + remaining(x, default_step_ms(x));
+    double end = hs_now_ms() + remaining(x, run_default_step_ms(x));
 
     for (size_t i = 0; i < x->nclients; i++) {
         hs_client *c = x->clients[i];
@@ -1650,7 +1216,6 @@ static void close_all(run_ctx *x)
         c->ws = NULL;
     }
 }
-
 
 /* The last lines of the target's stderr, as valid UTF-8. */
 static json_t *log_excerpt(const char *text, int lines)
@@ -1857,7 +1422,7 @@ static json_t *case_json(run_ctx *x, double t0, json_t *final, const char *stder
     if (json_array_size(x->figures))
         json_object_set(j, "figures", x->figures);
     if (x->timeline)
-        json_object_set_new(j, "timeline", timeline_sorted(x));
+        json_object_set_new(j, "timeline", run_timeline_sorted(x));
     if (x->verdict.on && !x->skipped) {
         json_object_set_new(j, "rfc", json_string(x->s->rfc));
         json_object_set_new(j, "expect", json_string(x->s->expect));
@@ -1893,7 +1458,7 @@ static void finish(run_ctx *x, json_t **final, json_t **settled, hs_record *rec)
         *final = json_incref(x->health_at_signal);
     close_all(x);
     *settled = health_until(x, counts_settled, x->o->profile,
-                            default_step_ms(x) < SETTLE_MS ? default_step_ms(x) : SETTLE_MS);
+                            run_default_step_ms(x) < SETTLE_MS ? run_default_step_ms(x) : SETTLE_MS);
     stop_target(x, rec);
 }
 
@@ -1910,13 +1475,13 @@ static void drop_expectations(json_t *reasons)
 static void run_timed_step(run_ctx *x, const hs_step *st)
 {
     size_t before = json_array_size(x->reasons);
-    int ceiling = step_ms(x, st);
+    int ceiling = run_step_ms(x, st);
     double t0 = hs_now_ms();
 
-    timeline_step(x, st, t0);
-    sample_rss(x, 1);
+    run_timeline_step(x, st, t0);
+    run_sample_rss(x, 1);
     run_step(x, st);
-    sample_rss(x, 1);
+    run_sample_rss(x, 1);
     if (json_array_size(x->reasons) > before && hs_now_ms() - t0 + 50 >= ceiling)
         x->waited_out = 1;
 }
@@ -2099,7 +1664,7 @@ json_t *hs_run_scenario(const hs_scenario *s, const hs_run_opts *o)
     x.rss_mark = -1;
     x.rss_samples = json_array();
     x.figures = json_array();
-    x.timeline = wire_case(s) ? json_array() : NULL;
+    x.timeline = run_wire_case(s) ? json_array() : NULL;
     x.deadline = t0 + s->timeout_ms;
     hs_verdict_init(&x.verdict, s);
     fill_faults(&x);
@@ -2108,7 +1673,7 @@ json_t *hs_run_scenario(const hs_scenario *s, const hs_run_opts *o)
         run_steps(&x);
     finish(&x, &final, &settled, &rec);
     if (x.spawned)
-        stderr_text = read_text(x.target.stderr_path);
+        stderr_text = run_read_text(x.target.stderr_path);
     if (!x.skipped && (x.spawned || x.o->url))
         judge(&x, final, settled, stderr_text, &rec);
     out = case_json(&x, t0, final, stderr_text, &rec);
