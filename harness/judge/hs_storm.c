@@ -23,6 +23,7 @@
 typedef struct client {
     hs_wsconn *ws;
     double due_ms;              /* next attempt */
+    double back_ms;             /* accepted again after the drop; 0: not */
     int done;
 } client;
 
@@ -33,8 +34,7 @@ typedef struct worker {
     int k, step;
     int first[HS_STORM_OUTS], again[HS_STORM_OUTS];
     int attempts;
-    double last_back_ms;
-    double t0, end;             /* the drop, and the recovery ceiling */
+    double end;                 /* the recovery ceiling */
     int wave;                   /* 0 the first, 1 the reconnects */
 } worker;
 
@@ -145,7 +145,8 @@ static void *run_worker(void *arg)
         w->attempts += w->wave;
         if (k == HS_STORM_ACCEPTED || w->wave == 0) {
             c->done = 1;
-            w->last_back_ms = hs_now_ms();
+            if (w->wave && k == HS_STORM_ACCEPTED)
+                c->back_ms = hs_now_ms();
         } else
             c->due_ms = hs_now_ms() + again;
     }
@@ -205,21 +206,41 @@ static int raise_fd_limit(int clients, char *err, size_t errlen)
     return 0;
 }
 
-static void sum(worker *ws, int n, hs_storm_result *r, double t0)
+static int by_time(const void *a, const void *b)
 {
-    double last = t0;
+    double x = *(const double *)a, y = *(const double *)b;
 
+    return (x > y) - (x < y);
+}
+
+/* Recovery: the drop until as many clients were connected as before it,
+ * -1 when that never came. */
+static double recovery(const client *cl, int n, int before, double t0)
+{
+    double *back = calloc((size_t)n + 1, sizeof(*back)), ms = -1;
+    int k = 0;
+
+    for (int i = 0; back && i < n; i++)
+        if (cl[i].back_ms > 0)
+            back[k++] = cl[i].back_ms;
+    if (back && k >= before) {
+        qsort(back, (size_t)k, sizeof(*back), by_time);
+        ms = before ? back[before - 1] - t0 : 0;
+    }
+    free(back);
+    return ms;
+}
+
+static void sum(const worker *ws, int n, hs_storm_result *r)
+{
     for (int t = 0; t < n; t++) {
         for (int k = 0; k < HS_STORM_OUTS; k++) {
             r->first[k] += ws[t].first[k];
             r->again[k] += ws[t].again[k];
         }
         r->attempts += ws[t].attempts;
-        if (ws[t].last_back_ms > last)
-            last = ws[t].last_back_ms;
     }
     r->recovered = r->again[HS_STORM_ACCEPTED];
-    r->recover_ms = r->recovered == r->first[HS_STORM_ACCEPTED] ? last - t0 : -1;
 }
 
 static void free_clients(client *cl, int n)
@@ -249,14 +270,12 @@ int hs_storm_run(const hs_storm_opts *o, hs_storm_result *r, char *err, size_t e
     rc = run_wave(ws, nt, 0);
     t0 = hs_now_ms();
     drop_all(o, cl, t0);
-    for (int t = 0; t < nt; t++) {
-        ws[t].t0 = t0;
+    for (int t = 0; t < nt; t++)
         ws[t].end = t0 + o->recover_ms;
-        ws[t].last_back_ms = 0;
-    }
     if (rc == 0)
         rc = run_wave(ws, nt, 1);
-    sum(ws, nt, r, t0);
+    sum(ws, nt, r);
+    r->recover_ms = recovery(cl, o->clients, r->first[HS_STORM_ACCEPTED], t0);
     r->wall_ms = hs_now_ms() - start;
     free_clients(cl, o->clients);
     if (rc != 0)

@@ -41,8 +41,8 @@ typedef struct hs_storm_result {
     int again[HS_STORM_OUTS];   /* every reconnect attempt's answers */
     int attempts;               /* reconnect attempts in all */
     int recovered;              /* clients connected again by the end */
-    double recover_ms;          /* from the drop to the last one back; -1 if
-                                   some never came back */
+    double recover_ms;          /* from the drop until as many were connected
+                                   as before it; -1 if that never came */
     double wall_ms;             /* the whole storm */
 } hs_storm_result;
 
