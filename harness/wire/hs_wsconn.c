@@ -224,17 +224,22 @@ static size_t next_piece(const hs_wsconn *c, size_t off, size_t n, size_t chop)
     return hs_wire_piece(&c->wire.w.send, piece);
 }
 
+/* Wait until the rate lets the next byte go (free_ms, hs_wire_spent). */
+static void wait_rate(double free_ms, double deadline)
+{
+    double wait = free_ms - hs_now_ms();
+
+    if (wait > 0)
+        pause_until((int)wait + 1, deadline);
+}
+
 /* Wait what the wire's send faults ask before a piece: a slice's pause,
  * the rate's share. */
 static void shape_send(hs_wsconn *c, size_t off, double deadline)
 {
-    const hs_wire_dir *d = &c->wire.w.send;
-    double wait = c->wire.send_free_ms - hs_now_ms();
-
-    if (off > 0 && d->slice_delay_ms)
-        pause_until(d->slice_delay_ms, deadline);
-    if (wait > 0)
-        pause_until((int)wait + 1, deadline);
+    if (off > 0 && c->wire.w.send.slice_delay_ms)
+        pause_until(c->wire.w.send.slice_delay_ms, deadline);
+    wait_rate(c->wire.send_free_ms, deadline);
 }
 
 static int write_all(hs_wsconn *c, const unsigned char *b, size_t n, size_t chop)
@@ -294,10 +299,6 @@ static int buf_reserve(hs_wsconn *c)
     return 0;
 }
 
-/*
- * One read into the buffer, waiting until deadline. A reset counts as the
- * end of TCP like a FIN: for the close code both are 1006 (RFC 6455 7.1.5).
- */
 /* A fault keeps us from reading: wait out the ceiling as a slow or dead
  * peer would, leaving the bytes in the kernel. */
 static int not_reading(hs_wsconn *c, double deadline)
@@ -312,11 +313,9 @@ static int not_reading(hs_wsconn *c, double deadline)
 static size_t shape_recv(hs_wsconn *c, double deadline)
 {
     const hs_wire_dir *d = &c->wire.w.recv;
-    double wait = c->wire.recv_free_ms - hs_now_ms();
 
     pause_until(hs_wire_latency(&c->wire, d) + d->slice_delay_ms, deadline);
-    if (wait > 0)
-        pause_until((int)wait + 1, deadline);
+    wait_rate(c->wire.recv_free_ms, deadline);
     return hs_wire_piece(d, c->cap - c->end);
 }
 
