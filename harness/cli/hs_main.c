@@ -40,7 +40,7 @@ static const char usage[] =
 "degradation contract. Exit 0: all passed; 1: something failed; 2: bad usage\n"
 "or a bad scenario file.\n"
 "\n"
-"Target (default: a fresh build/gateway per scenario):\n"
+"Target (default: build/gateway, one kept across the cases that can share it):\n"
 "  --profile FILE        the target's dialect (default " HS_PROFILE_DEFAULT ")\n"
 "  --gateway PATH        reference gateway binary (default build/gateway)\n"
 "  --target-cmd 'CMD'    start this instead; {port_file} or {port} are\n"
@@ -51,6 +51,9 @@ static const char usage[] =
 "  --pid PID             with --url: its process id (fault steps)\n"
 "  --preload LIB         put LIB before libfiu's preload for POSIX faults (the\n"
 "                        ASan runtime, when the target is built with ASan)\n"
+"  --fresh-target        start a new target for every case (by default one\n"
+"                        serves consecutive cases with the same start: no\n"
+"                        faults at start, no signal or fault steps)\n"
 "Selection and running:\n"
 "  -j, --jobs N          scenarios in parallel (default: number of cores)\n"
 "  --shard K/N           run the K-th of N interleaved shards\n"
@@ -103,7 +106,7 @@ typedef struct hs_cli {
 enum { O_GATEWAY = 256, O_TARGET_CMD, O_URL, O_SECRET, O_FIU, O_PID, O_SHARD,
        O_FILTER, O_TAG, O_REPEAT, O_SEED, O_KNOWN, O_LIST, O_OUT, O_HELP, O_STEP_TIMEOUT,
        O_PRELOAD, O_HISTORY, O_BASELINE, O_STRICT, O_MAX_FAILURES, O_UNRESPONSIVE,
-       O_PROFILE };
+       O_PROFILE, O_FRESH };
 
 static const struct option longopts[] = {
     { "gateway", required_argument, NULL, O_GATEWAY },
@@ -128,6 +131,7 @@ static const struct option longopts[] = {
     { "max-failures", required_argument, NULL, O_MAX_FAILURES },
     { "profile", required_argument, NULL, O_PROFILE },
     { "unresponsive-after", required_argument, NULL, O_UNRESPONSIVE },
+    { "fresh-target", no_argument, NULL, O_FRESH },
     { "verbose", no_argument, NULL, 'v' },
     { "out", required_argument, NULL, O_OUT },
     { "help", no_argument, NULL, O_HELP },
@@ -183,6 +187,7 @@ static int apply(hs_cli *c, int opt, const char *arg)
         if (hs_args_long("harness", "--unresponsive-after", arg, 0, INT_MAX, &n)) return -1;
         c->suite.silent_limit = (int)n; return 0;
     case O_PRELOAD: c->suite.run.preload_first = arg; return 0;
+    case O_FRESH: c->suite.fresh_target = 1; return 0;
     case O_PROFILE: c->profile_path = arg; return 0;
     case O_HISTORY: c->history = arg; return 0;
     case O_BASELINE: c->baseline = arg; return 0;

@@ -64,6 +64,9 @@ static const char usage[] =
 "  --json                with --list-faults\n"
 "  --help                this text\n"
 "\n"
+"SIGUSR2 runs LeakSanitizer's check now (in a build with it) and logs\n"
+"{\"event\": \"leak_check\", \"checked\": B, \"leaks\": B} when it is over.\n"
+"\n"
 "Exit status: 0 after SIGTERM/SIGINT (clients closed with 1001), 2 bad usage,\n"
 "1 could not start.\n";
 

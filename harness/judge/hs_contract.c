@@ -249,7 +249,7 @@ int hs_contract_survival(const hs_record *r, json_t *reasons)
         describe_status(r->stop_status, what, sizeof(what));
         breach(reasons, 5, -1, 0, "the gateway died during the scenario: %s", what);
         n++;
-    } else if (r->spawned && (r->stop_killed || !WIFEXITED(r->stop_status) ||
+    } else if (r->spawned && !r->kept && (r->stop_killed || !WIFEXITED(r->stop_status) ||
                               WEXITSTATUS(r->stop_status) != 0)) {
         describe_status(r->stop_status, what, sizeof(what));
         breach(reasons, 5, -1, 0, "the gateway did not shut down cleanly on SIGTERM: "

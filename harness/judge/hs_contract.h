@@ -37,6 +37,8 @@ typedef struct hs_record {
     json_t *faults_enabled;     /* array of {"name", "expect_fire", "step"} */
     int spawned;                /* the judge started the target */
     int died;                   /* it ended before the judge stopped it */
+    int kept;                   /* it lives on for the next case: no stop to
+                                   judge here (hs_runner_keep.c) */
     int stop_status;            /* wait status after SIGTERM (or death) */
     int stop_killed;            /* SIGTERM was not enough */
     const char *stderr_text;    /* the target's whole stderr, or NULL */

@@ -325,7 +325,8 @@ static int start_target(run_ctx *x, char *err, size_t errlen)
                     .ready_timeout_ms = remaining(x, 10000) };
     int rc;
 
-    if (x->o->logdir)
+    /* A kept target's log is sliced per case (write_case_log). */
+    if (x->o->logdir && !run_keep_launching(x))
         snprintf(stderr_path, sizeof(stderr_path), "%s/%s.log", x->o->logdir, x->s->id);
     else
         snprintf(stderr_path, sizeof(stderr_path), "%s/stderr.log", x->dir);
@@ -339,6 +340,8 @@ static int start_target(run_ctx *x, char *err, size_t errlen)
     x->spawned = 1;
     x->port = x->target.port;
     x->fiu_pid = x->target.pid;
+    if (run_keep_launching(x))
+        run_keep_started(x);
     return 0;
 }
 
@@ -358,6 +361,10 @@ static int setup_target(run_ctx *x, char *err, size_t errlen)
         return 0;
     }
     snprintf(x->host, sizeof(x->host), "127.0.0.1");
+    switch (x->o->keep ? run_keep_take(x, err, errlen) : 0) {
+    case 1: return 0;
+    case -1: return -1;
+    }
     /* A scenario's fixed secret (literal tokens) replaces the fresh one;
      * the target gets it the same way, in its secret's variable. */
     if (x->s->target.jwt_secret)
@@ -1137,13 +1144,17 @@ static int step_signal(run_ctx *x, const hs_step *st)
     return 0;
 }
 
-char *run_read_text(const char *path)
+char *run_read_log(const char *path, long from)
 {
     char *data = NULL, err[256];
     size_t n = 0;
 
     if (hs_fs_read_file(path, &data, &n, err, sizeof(err)) != 0)
         return NULL;
+    if (from > 0 && (size_t)from <= n)
+        memmove(data, data + from, n - (size_t)from + 1);
+    else if (from > 0)
+        data[0] = '\0';
     return data;
 }
 
@@ -1459,7 +1470,26 @@ static void finish(run_ctx *x, json_t **final, json_t **settled, hs_record *rec)
     close_all(x);
     *settled = health_until(x, counts_settled, x->o->profile,
                             run_default_step_ms(x) < SETTLE_MS ? run_default_step_ms(x) : SETTLE_MS);
-    stop_target(x, rec);
+    if (x->kept)
+        run_keep_settle(x, rec);
+    else
+        stop_target(x, rec);
+}
+
+/* A kept target's log has every case's lines: this case's go to its own
+ * file, as a fresh target's whole log would. */
+static void write_case_log(const run_ctx *x)
+{
+    char path[PATH_MAX + 64], err[256];
+    char *text;
+
+    if (!x->kept || !x->o->logdir)
+        return;
+    text = run_read_log(x->target.stderr_path[0] ? x->target.stderr_path : "", x->log_from);
+    snprintf(path, sizeof(path), "%s/%s.log", x->o->logdir, x->s->id);
+    if (text)
+        hs_fs_write_scratch(path, text, strlen(text), err, sizeof(err));
+    free(text);
 }
 
 /* Keep only contract reasons (clause >= 1). */
@@ -1673,9 +1703,12 @@ json_t *hs_run_scenario(const hs_scenario *s, const hs_run_opts *o)
         run_steps(&x);
     finish(&x, &final, &settled, &rec);
     if (x.spawned)
-        stderr_text = run_read_text(x.target.stderr_path);
+        stderr_text = run_read_log(x.target.stderr_path, x.log_from);
     if (!x.skipped && (x.spawned || x.o->url))
         judge(&x, final, settled, stderr_text, &rec);
+    write_case_log(&x);
+    if (x.kept)
+        run_keep_release(&x, settled);
     out = case_json(&x, t0, final, stderr_text, &rec);
     json_decref(rec.fault_counts);
     free(stderr_text);

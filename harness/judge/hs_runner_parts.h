@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "judge/hs_client.h"
+#include "judge/hs_contract.h"
 #include "judge/hs_runner.h"
 #include "judge/hs_verdict.h"
 #include "scenario/hs_scenario.h"
@@ -56,8 +57,13 @@ typedef struct run_ctx {
     json_t *rss_samples;        /* [t_ms, KiB] since the mark */
     json_t *figures;            /* measured by steps: memory, storms */
     json_t *timeline;           /* wire cases: steps and target log lines */
-    long log_seen;              /* bytes of the target's log on the timeline */
+    long log_seen;              /* offset in the target's log the timeline has
+                                   reached */
     int log_lines;              /* log lines it holds */
+    int kept;                   /* the target is o->keep's (hs_runner_keep.c) */
+    char keep_key[1024];        /* hs_keep_key; "" when this case has its own */
+    long log_from;              /* where this case's lines begin in its log */
+    const char *keep_dirty;     /* why the kept target cannot serve again */
 } run_ctx;
 
 /* A failed expectation of step st (clause 0). */
@@ -87,11 +93,31 @@ void run_auth_request(run_ctx *x, const hs_step *st, char *path, size_t plen, ch
 const char **run_extra_headers(const hs_step *st, const char *auth);
 void run_free_headers(const char **h);
 
-/* A file's text, or NULL. */
-char *run_read_text(const char *path);
+/* A file's text from byte `from` on, or NULL. */
+char *run_read_log(const char *path, long from);
 
 /* Requests of c still unanswered owe nothing: its close was expected. */
 void run_exempt_pending(hs_client *c);
+
+/* ---- hs_runner_keep.c ---- */
+
+/* Give x the kept target when its key matches (1); otherwise 0, with
+ * x->dir the folder of a new one to keep when the case may share one, or
+ * -1 with err when that folder cannot be made. */
+int run_keep_take(run_ctx *x, char *err, size_t errlen);
+
+/* The target being started is to be kept (the case has a key). */
+int run_keep_launching(const run_ctx *x);
+
+/* It has started: the keep knows its folder, secret and key. */
+void run_keep_started(run_ctx *x);
+
+/* The steps are over and clients gone: instead of a stop, a liveness check
+ * and the profile's leak check; rec says the target lives on. */
+void run_keep_settle(run_ctx *x, hs_record *rec);
+
+/* After the judge: keep the target, or stop it and judge the stop here. */
+void run_keep_release(run_ctx *x, const json_t *settled);
 
 /* ---- hs_runner_wire.c ---- */
 

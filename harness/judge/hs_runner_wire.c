@@ -319,15 +319,16 @@ int run_step_storm(run_ctx *x, const hs_step *st)
 /* The target's log lines written since the last look, on the timeline. */
 static void timeline_log(run_ctx *x)
 {
-    char *text = x->spawned ? run_read_text(x->target.stderr_path) : NULL;
+    char *text = x->spawned ? run_read_log(x->target.stderr_path, x->log_seen) : NULL;
     char *line, *save = NULL, *clean;
     double now = hs_now_ms();
+    size_t len = text ? strlen(text) : 0;
 
-    if (!text || (long)strlen(text) <= x->log_seen) {
+    if (!len) {
         free(text);
         return;
     }
-    for (line = strtok_r(text + x->log_seen, "\n", &save); line;
+    for (line = strtok_r(text, "\n", &save); line;
          line = strtok_r(NULL, "\n", &save)) {
         if (x->log_lines++ == TIMELINE_LOG_MAX)
             json_array_append_new(x->timeline, json_pack("{s:f,s:s,s:s}", "t_ms", now, "kind",
@@ -339,7 +340,7 @@ static void timeline_log(run_ctx *x)
                                                      "kind", "log", "text", clean ? clean : ""));
         free(clean);
     }
-    x->log_seen = (long)strlen(text);   /* strtok_r cut it; the length was kept */
+    x->log_seen += (long)len;           /* strtok_r cut it; the length was kept */
     free(text);
 }
 

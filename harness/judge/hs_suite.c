@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -228,23 +230,90 @@ static json_t *run_case(const hs_scenario *s, const hs_suite_opts *o)
 
 /* ---- workers ------------------------------------------------------------- */
 
+/*
+ * A worker is a process that runs cases one after another, as the parent
+ * sends their numbers down a pipe, and sends each number back once the
+ * case's result file is written. It lives as long as the run (or until a
+ * case of its outlives its ceiling), so the target it keeps (hs_keep) can
+ * serve the next case with the same key.
+ */
 typedef struct worker {
-    pid_t pid;
-    size_t index;
+    pid_t pid;                 /* 0: not started, or gone */
+    int to, from;              /* case numbers to it; finished ones back */
+    size_t index;              /* the case it runs, while busy */
+    int busy;
     double ceiling;            /* hs_now_ms() after which it is killed */
+    const char *key;           /* its last case's keep key; "" or NULL: none */
 } worker;
+
+#define QUIT ((size_t)-1)      /* sent instead of a case number: stop */
 
 static void result_path(const hs_suite_opts *o, size_t i, char *buf, size_t len)
 {
     snprintf(buf, len, "%s/case-%zu.json", o->run.workdir, i);
 }
 
-/* In the worker: run, write the case where the parent will read it, exit. */
-static void worker_main(const hs_scenario *s, const hs_suite_opts *o, size_t i)
+static void amend_path(const hs_suite_opts *o, pid_t pid, char *buf, size_t len)
 {
-    char path[PATH_MAX], err[256];
-    json_t *c;
-    char *text;
+    snprintf(buf, len, "%s/amend-%d.json", o->run.workdir, (int)pid);
+}
+
+static int write_json(const char *path, json_t *j)
+{
+    char err[256], *text = json_dumps(j, JSON_COMPACT);
+    int rc = text ? hs_fs_write_scratch(path, text, strlen(text), err, sizeof(err)) : -1;
+
+    free(text);
+    return rc;
+}
+
+/* A whole index from a pipe, or QUIT when it closed. */
+static size_t read_index(int fd)
+{
+    size_t i;
+    ssize_t n;
+
+    do {
+        n = read(fd, &i, sizeof(i));
+    } while (n < 0 && errno == EINTR);
+    return n == (ssize_t)sizeof(i) ? i : QUIT;
+}
+
+/* Run case i and write where the parent will read it; what stopping an
+ * earlier kept target found rides along ("amend"). */
+static int worker_case(const hs_suite *s, const hs_suite_opts *o, size_t i)
+{
+    char path[PATH_MAX];
+    json_t *c = run_case(s->v[i], o), *amends = o->run.keep ? hs_keep_amends(o->run.keep) : NULL;
+    int rc;
+
+    if (amends)
+        json_object_set_new(c, "amend", amends);
+    result_path(o, i, path, sizeof(path));
+    rc = write_json(path, c);
+    json_decref(c);
+    return rc;
+}
+
+/* The kept target stops with the worker: what that found, for the parent. */
+static void worker_quit(const hs_suite_opts *o)
+{
+    char path[PATH_MAX];
+    json_t *amends;
+
+    hs_keep_end(o->run.keep);
+    amends = hs_keep_amends(o->run.keep);
+    amend_path(o, getpid(), path, sizeof(path));
+    if (amends)
+        write_json(path, amends);
+    json_decref(amends);
+    hs_keep_free(o->run.keep);
+}
+
+static void worker_main(const hs_suite *s, const hs_suite_opts *o, int in, int out)
+{
+    hs_suite_opts mine = *o;
+    size_t i;
 
     setpgid(0, 0);
     /* If the harness is SIGKILLed, its workers follow (and their targets
@@ -253,11 +322,14 @@ static void worker_main(const hs_scenario *s, const hs_suite_opts *o, size_t i)
     if (getppid() == 1)
         _exit(4);
     hs_proc_install_handlers();
-    c = run_case(s, o);
-    text = json_dumps(c, JSON_COMPACT);
-    result_path(o, i, path, sizeof(path));
-    if (!text || hs_fs_write_atomic(path, text, strlen(text), err, sizeof(err)) != 0)
-        _exit(3);
+    if (!o->fresh_target)
+        mine.run.keep = hs_keep_new(o->run.workdir);
+    while ((i = read_index(in)) != QUIT) {
+        if (worker_case(s, &mine, i) != 0 || write(out, &i, sizeof(i)) != sizeof(i))
+            _exit(3);
+    }
+    if (mine.run.keep)
+        worker_quit(&mine);
     _exit(0);
 }
 
@@ -374,41 +446,110 @@ static void progress(const hs_suite_opts *o, size_t done, size_t total, size_t f
         fputs("\r\033[K", stderr);
 }
 
-static int spawn(const hs_suite *s, const hs_suite_opts *o, size_t i, worker *w)
+/* Start worker w; the child closes every other worker's pipes. */
+static int spawn(const hs_suite *s, const hs_suite_opts *o, worker *ws, int nw, worker *w)
 {
+    int to[2], from[2];
     pid_t pid;
 
+    if (pipe2(to, O_CLOEXEC) != 0)
+        return -1;
+    if (pipe2(from, O_CLOEXEC) != 0) {
+        close(to[0]);
+        close(to[1]);
+        return -1;
+    }
     fflush(NULL);
     pid = fork();
-    if (pid < 0)
+    if (pid == 0) {
+        for (int k = 0; k < nw; k++)
+            if (ws[k].pid) {
+                close(ws[k].to);
+                close(ws[k].from);
+            }
+        close(to[1]);
+        close(from[0]);
+        worker_main(s, o, to[0], from[1]);
+    }
+    close(to[0]);
+    close(from[1]);
+    if (pid < 0) {
+        close(to[1]);
+        close(from[0]);
         return -1;
-    if (pid == 0)
-        worker_main(s->v[i], o, i);
+    }
     setpgid(pid, pid);
     hs_proc_register(pid);
-    w->pid = pid;
+    *w = (worker){ .pid = pid, .to = to[1], .from = from[0], .key = "" };
+    return 0;
+}
+
+/* Hand case i to w (started if it is not). */
+static int assign(const hs_suite *s, const hs_suite_opts *o, worker *ws, int nw, worker *w,
+                  size_t i)
+{
+    if (!w->pid && spawn(s, o, ws, nw, w) != 0)
+        return -1;
+    if (write(w->to, &i, sizeof(i)) != (ssize_t)sizeof(i))
+        return -1;
+    w->busy = 1;
     w->index = i;
     w->ceiling = hs_now_ms() + (double)s->v[i]->timeout_ms * (o->repeat > 0 ? o->repeat : 1)
                  + 15000;
     return 0;
 }
 
-/* Wait for a worker to end, or kill those past their ceiling. */
+/* w has ended (or must): reap it and close its pipes. */
+static int bury(worker *w)
+{
+    int status = 0;
+
+    kill(-w->pid, SIGKILL);
+    while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    hs_proc_unregister(w->pid);
+    close(w->to);
+    close(w->from);
+    w->pid = 0;
+    return status;
+}
+
+/* The soonest ceiling among busy workers, as a poll timeout. */
+static int next_ceiling(const worker *ws, int nw)
+{
+    double soonest = -1;
+
+    for (int k = 0; k < nw; k++)
+        if (ws[k].busy && (soonest < 0 || ws[k].ceiling < soonest))
+            soonest = ws[k].ceiling;
+    return soonest < 0 ? -1 : hs_clock_left_ms(soonest) + 1;
+}
+
+/*
+ * Wait until a busy worker reports its case (returns its slot, *status 0)
+ * or ends without doing so (its slot, *status its wait status). Workers
+ * past their ceiling are killed, which ends them.
+ */
 static int reap(worker *ws, int nw, int *status)
 {
-    sigset_t set;
-    struct timespec ts = { 0, 50 * 1000 * 1000 };
+    struct pollfd p[nw];
 
-    sigemptyset(&set);
-    sigaddset(&set, SIGCHLD);
     for (;;) {
         for (int k = 0; k < nw; k++) {
-            if (ws[k].pid && waitpid(ws[k].pid, status, WNOHANG) == ws[k].pid)
-                return k;
-            if (ws[k].pid && hs_now_ms() > ws[k].ceiling)
+            p[k] = (struct pollfd){ .fd = ws[k].busy ? ws[k].from : -1, .events = POLLIN };
+            if (ws[k].busy && hs_now_ms() > ws[k].ceiling)
                 kill(-ws[k].pid, SIGKILL);
         }
-        sigtimedwait(&set, NULL, &ts);
+        if (poll(p, (nfds_t)nw, next_ceiling(ws, nw)) < 0 && errno != EINTR)
+            return -1;
+        for (int k = 0; k < nw; k++) {
+            if (!p[k].revents)
+                continue;
+            *status = 0;
+            if (read_index(ws[k].from) != ws[k].index)
+                *status = bury(&ws[k]);
+            return k;
+        }
     }
 }
 
@@ -479,59 +620,193 @@ static json_t *unstarted_case(const hs_scenario *sc, const hs_suite_opts *o, sto
     return c;
 }
 
-/* The worker k has ended: record its case and say what happened. */
-static void finish_case(const hs_suite *s, const hs_suite_opts *o, worker *w, int status,
-                        json_t **done, stop_rule *r)
+/* What stopping a kept target found is owed to the case it served last:
+ * that case fails, and says so again. */
+static void apply_amends(const hs_suite *s, json_t **done, json_t *amends)
 {
-    size_t i = w->index;
+    json_t *a, *r;
+    size_t k, m;
 
-    hs_proc_unregister(w->pid);
-    w->pid = 0;
-    done[i] = collect(s, o, i, status);
-    record_case(o, done[i], r);
+    json_array_foreach(amends, k, a) {
+        const char *id = json_string_value(json_object_get(a, "id"));
+
+        for (size_t i = 0; id && i < s->n; i++) {
+            if (!done[i] || strcmp(s->v[i]->id, id) != 0)
+                continue;
+            json_array_foreach(json_object_get(a, "reasons"), m, r)
+                json_array_append(json_object_get(done[i], "reasons"), r);
+            json_object_set_new(done[i], "status", json_string("failed"));
+            hs_suite_print_failure(done[i]);
+        }
+    }
+}
+
+/* Cases within this many of the first one not started may run out of
+ * order, so that a worker's next case can share its kept target. */
+#define PICK_WINDOW 64
+
+typedef struct run_state {
+    const hs_suite *s;
+    const hs_suite_opts *o;
+    worker *ws;
+    int nw;
+    json_t **done;
+    char **keys;                /* each case's hs_keep_key */
+    char *started;
+    size_t next;                /* the first case not started */
+    size_t finished;
+    stop_rule rule;
+} run_state;
+
+/* The next case for w: one that can share its target, else the first. */
+static size_t pick(const run_state *r, const worker *w)
+{
+    size_t seen = 0;
+
+    for (size_t i = r->next; w->key && w->key[0] && i < r->s->n && seen < PICK_WINDOW; i++) {
+        if (r->started[i])
+            continue;
+        if (strcmp(r->keys[i], w->key) == 0)
+            return i;
+        seen++;
+    }
+    return r->next;
+}
+
+static void mark_started(run_state *r, worker *w, size_t i)
+{
+    r->started[i] = 1;
+    w->key = r->keys[i];
+    while (r->next < r->s->n && r->started[r->next])
+        r->next++;
+}
+
+/* Give every idle worker a case; 0 when none could be started at all. */
+static int start_cases(run_state *r)
+{
+    int busy = 0;
+
+    for (int k = 0; k < r->nw; k++) {
+        worker *w = &r->ws[k];
+        size_t i;
+
+        if (!w->busy && r->next < r->s->n && !r->rule.why[0]) {
+            i = pick(r, w);
+            if (assign(r->s, r->o, r->ws, r->nw, w, i) == 0)
+                mark_started(r, w, i);
+            else if (w->pid)
+                bury(w);
+        }
+        busy += w->busy;
+    }
+    return busy;
+}
+
+/* Worker k has reported its case, or ended without: record it. */
+static void finish_case(run_state *r, int k, int status)
+{
+    worker *w = &r->ws[k];
+    size_t i = w->index;
+    json_t *amends;
+
+    w->busy = 0;
+    r->done[i] = collect(r->s, r->o, i, status);
+    amends = json_incref(json_object_get(r->done[i], "amend"));
+    json_object_del(r->done[i], "amend");
+    record_case(r->o, r->done[i], &r->rule);
+    apply_amends(r->s, r->done, amends);
+    json_decref(amends);
+    progress(r->o, ++r->finished, r->s->n, r->rule.failed);
+}
+
+/* Every worker told to stop (its kept target with it), waited for, and
+ * what their last stops found applied. */
+static void quit_workers(run_state *r)
+{
+    size_t quit = QUIT;
+    char path[PATH_MAX], err[256], *text;
+    size_t n;
+
+    for (int k = 0; k < r->nw; k++)
+        if (r->ws[k].pid && write(r->ws[k].to, &quit, sizeof(quit)) < 0)
+            kill(-r->ws[k].pid, SIGKILL);
+    for (int k = 0; k < r->nw; k++) {
+        pid_t pid = r->ws[k].pid;
+        int status = 0;
+
+        if (!pid)
+            continue;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            ;
+        hs_proc_unregister(pid);
+        close(r->ws[k].to);
+        close(r->ws[k].from);
+        amend_path(r->o, pid, path, sizeof(path));
+        if (hs_fs_read_file(path, &text, &n, err, sizeof(err)) == 0) {
+            json_t *a = json_loadb(text, n, 0, NULL);
+
+            apply_amends(r->s, r->done, a);
+            json_decref(a);
+            free(text);
+        }
+    }
+}
+
+static void run_all(run_state *r)
+{
+    for (;;) {
+        int status = 0, k;
+
+        if (start_cases(r) == 0) {
+            if (r->rule.why[0] || r->next >= r->s->n)
+                break;
+            /* no worker could be started: the case fails, the run goes on */
+            r->started[r->next] = 1;
+            r->done[r->next] = unstarted_case(r->s->v[r->next], r->o, &r->rule);
+            progress(r->o, ++r->finished, r->s->n, r->rule.failed);
+            r->next++;
+            continue;
+        }
+        if ((k = reap(r->ws, r->nw, &status)) >= 0)
+            finish_case(r, k, status);
+    }
 }
 
 json_t *hs_suite_run(const hs_suite *s, const hs_suite_opts *o)
 {
-    int jobs = o->jobs > 0 ? o->jobs : 1, running = 0;
-    worker *ws = calloc((size_t)jobs, sizeof(worker));
-    json_t **done = calloc(s->n ? s->n : 1, sizeof(json_t *));
+    run_state r = { .s = s, .o = o, .nw = o->jobs > 0 ? o->jobs : 1 };
     json_t *cases = json_array();
-    size_t next = 0, finished = 0;
-    stop_rule rule = { 0 };
-    sigset_t set, old;
+    size_t unrun = 0;
 
-    sigemptyset(&set);
-    sigaddset(&set, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &set, &old);
-    while (running > 0 || (next < s->n && !rule.why[0])) {
-        for (int k = 0; k < jobs && next < s->n && !rule.why[0]; k++)
-            if (!ws[k].pid && spawn(s, o, next, &ws[k]) == 0) {
-                next++;
-                running++;
-            }
-        if (running == 0) {     /* fork failed with no worker to wait for */
-            done[next] = unstarted_case(s->v[next], o, &rule);
-            progress(o, ++finished, s->n, rule.failed);
-            next++;
-            continue;
-        }
-        int status = 0, k = reap(ws, jobs, &status);
+    r.ws = calloc((size_t)r.nw, sizeof(worker));
+    r.done = calloc(s->n ? s->n : 1, sizeof(json_t *));
+    r.keys = calloc(s->n ? s->n : 1, sizeof(char *));
+    r.started = calloc(s->n ? s->n : 1, 1);
+    for (size_t i = 0; i < s->n; i++) {
+        char key[1024] = "";
 
-        finish_case(s, o, &ws[k], status, done, &rule);
-        running--;
-        progress(o, ++finished, s->n, rule.failed);
+        if (!o->fresh_target)
+            hs_keep_key(s->v[i], &o->run, key, sizeof(key));
+        r.keys[i] = strdup(key);
     }
-    sigprocmask(SIG_SETMASK, &old, NULL);
-    for (size_t i = next; i < s->n; i++)
-        done[i] = unrun_case(s->v[i], &rule);
-    progress(o, s->n, s->n, rule.failed);
-    if (next < s->n)
-        printf("STOP  %zu cases %s\n", s->n - next, rule.why);
+    run_all(&r);
+    quit_workers(&r);
     for (size_t i = 0; i < s->n; i++)
-        json_array_append_new(cases, done[i]);
-    free(done);
-    free(ws);
+        if (!r.done[i]) {
+            r.done[i] = unrun_case(s->v[i], &r.rule);
+            unrun++;
+        }
+    progress(o, s->n, s->n, r.rule.failed);
+    if (unrun)
+        printf("STOP  %zu cases %s\n", unrun, r.rule.why);
+    for (size_t i = 0; i < s->n; i++) {
+        json_array_append_new(cases, r.done[i]);
+        free(r.keys[i]);
+    }
+    free(r.done);
+    free(r.keys);
+    free(r.started);
+    free(r.ws);
     return cases;
 }
 

@@ -33,6 +33,7 @@ typedef struct hs_suite_opts {
     int max_failures;          /* stop after this many failed cases; 0: never */
     int silent_limit;          /* this many silent cases in a row: the target is
                                   unresponsive and the rest fail unrun; 0: never */
+    int fresh_target;          /* a new target for every case (no hs_keep) */
 } hs_suite_opts;
 
 /* The default silent_limit: enough that a slow start is not mistaken for

@@ -21,6 +21,9 @@ static const char *const formats[] = { HS_PROFILE_FORMAT, NULL };
 static const char *const token_places[] = { "header", "query", "subprotocol", NULL };
 static const char *const hits_from[] = { "health", "preload", "none", NULL };
 static const char *const start_ways[] = { "fiu_ctrl", "preload", NULL };
+/* The signals a leak check may be asked with: the others end a process
+ * that does not handle them. Index order is hs_leak_signal's. */
+static const char *const leak_signals[] = { "none", "SIGUSR1", "SIGUSR2", NULL };
 const char *const hs_profile_req_names[] = { "agent", "ping", "unknown",
                                              "invalid_message", "invalid_json", NULL };
 const char *const hs_profile_err_names[] = { "unknown_type", "session_unavailable",
@@ -278,11 +281,41 @@ static const hs_field lifecycle_fields[] = {
     { .key = NULL }
 };
 
+static const hs_field leak_fields[] = {
+    { .key = "signal", .parse = hs_field_enum, .off = P(leak_signal), .names = leak_signals },
+    { .key = "done", .parse = f_matcher, .off = P(leak_done) },
+    { .key = NULL }
+};
+
 static const hs_field logs_fields[] = {
     { .key = "json_lines", .parse = hs_field_bool, .off = P(logs_json) },
     { .key = "lifecycle", .parse = NULL },
+    { .key = "leak_check", .parse = NULL },
     { .key = NULL }
 };
+
+/* "leak_check": a signal that makes the target look for leaks now, and the
+ * JSON log line that says it has (so it needs "json_lines": true). */
+static int f_leak_check(const hs_schema_ctx *c, const hs_where *w, json_t *l, hs_profile *p)
+{
+    hs_table tab = { leak_fields, p };
+    hs_where m = hs_where_member(w, "leak_check");
+
+    if (!l || json_is_null(l))
+        return HS_SCHEMA_OK;
+    if (hs_schema_object(c, &m, l, &tab, 1, " in \"leak_check\"") != HS_SCHEMA_OK)
+        return HS_SCHEMA_ERR;
+    for (size_t k = 0; leak_fields[k].key; k++)
+        if (hs_schema_require(c, &m, l, leak_fields[k].key) != HS_SCHEMA_OK)
+            return HS_SCHEMA_ERR;
+    if (p->leak_signal == HS_LEAK_NONE)
+        return hs_schema_fail(c, &m, "signal: \"none\" asks for nothing; leave "
+                              "\"leak_check\" out instead");
+    if (!p->logs_json)
+        return hs_schema_fail(c, &m, "needs \"json_lines\": true (its \"done\" is a "
+                              "JSON log line)");
+    return HS_SCHEMA_OK;
+}
 
 /* "logs": JSON lines or not, and which lines tell a connection's states. */
 static int f_logs(const hs_schema_ctx *c, const hs_where *w, json_t *v, void *dst,
@@ -293,7 +326,8 @@ static int f_logs(const hs_schema_ctx *c, const hs_where *w, json_t *v, void *ds
     hs_where m = hs_where_member(w, "lifecycle");
 
     if (hs_schema_object(c, w, v, &tab, 1, " in \"logs\"") != HS_SCHEMA_OK ||
-        hs_schema_require(c, w, v, "json_lines") != HS_SCHEMA_OK)
+        hs_schema_require(c, w, v, "json_lines") != HS_SCHEMA_OK ||
+        f_leak_check(c, w, json_object_get(v, "leak_check"), dst) != HS_SCHEMA_OK)
         return HS_SCHEMA_ERR;
     if (!l || json_is_null(l))
         return HS_SCHEMA_OK;
@@ -582,6 +616,7 @@ void hs_profile_free(hs_profile *p)
         free(p->errors[k]);
     free_health(&p->health);
     json_decref(p->lifecycle);
+    json_decref(p->leak_done);
     free(p->lifecycle_conn);
     free(p->lifecycle_state);
     for (size_t k = 0; k < HS_SETTINGS; k++)

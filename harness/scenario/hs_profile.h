@@ -75,6 +75,13 @@ typedef enum hs_hits_from {
     HS_HITS_NONE            /* nobody: clause 7 is "unverified" */
 } hs_hits_from;
 
+/* The signal that asks a target for a leak check between cases. */
+typedef enum hs_leak_signal {
+    HS_LEAK_NONE,           /* the target has no such check */
+    HS_LEAK_SIGUSR1,
+    HS_LEAK_SIGUSR2
+} hs_leak_signal;
+
 typedef struct hs_profile_token {
     hs_token_in in;
     char *name;             /* header, query parameter, subprotocol or unused */
@@ -134,6 +141,11 @@ typedef struct hs_profile {
     json_t *lifecycle;      /* matcher of a connection-state log line, or NULL */
     char *lifecycle_conn;   /* its paths: connection id and state */
     char *lifecycle_state;
+    /* "logs": "leak_check": a target kept across cases (hs_runner) is sent
+       this signal after each, and its report, if any, lands in that case's
+       log slice before the line leak_done matches */
+    hs_leak_signal leak_signal;
+    json_t *leak_done;
     int shutdown_close;     /* the close code clients get on SIGTERM */
     hs_hits_from hits;
     hs_start_faults start_faults;

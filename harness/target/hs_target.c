@@ -7,6 +7,7 @@
 #include "util/hs_buf.h"
 #include "util/hs_escape.h"
 #include "util/hs_clock.h"
+#include "util/hs_fsutil.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -576,7 +577,7 @@ static int watch_port_dir(const char *port_file, char *err, size_t errlen)
 
     snprintf(copy, sizeof copy, "%s", port_file);
     dir = dirname(copy);
-    fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    fd = hs_fs_inotify();
     if (fd < 0) {
         snprintf(err, errlen, "inotify: %s", strerror(errno));
         return -1;
@@ -584,18 +585,9 @@ static int watch_port_dir(const char *port_file, char *err, size_t errlen)
     if (inotify_add_watch(fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
         snprintf(err, errlen, "cannot watch the port file's folder %s: %s", dir,
                  strerror(errno));
-        close(fd);
         return -1;
     }
     return fd;
-}
-
-static void drain(int fd)
-{
-    char buf[4096];
-
-    while (read(fd, buf, sizeof buf) > 0)
-        ;
 }
 
 /*
@@ -613,7 +605,7 @@ static void wait_event(const hs_target *t, int ino, double deadline)
     if (t->pidfd < 0 && left > FALLBACK_POLL_MS)
         left = FALLBACK_POLL_MS;
     if (poll(p, 2, left) > 0 && (p[0].revents & POLLIN))
-        drain(ino);
+        hs_fs_inotify_drain();
 }
 
 /* Wait for the port file to hold a port (the file was unlinked before spawn). */
@@ -802,7 +794,5 @@ out:
     free_strv(envp);
     if (outfd >= 0)
         close(outfd);
-    if (ino >= 0)
-        close(ino);
     return rc;
 }

@@ -93,6 +93,8 @@ static void test_reference_loads(void **state)
     assert_string_equal(p->sent_id, "id");
     assert_cmp_uint(hs_profile_nevents(p), ==, 5);
     assert_string_equal(p->answers.events[4], "agent_completed");
+    assert_int_equal(p->leak_signal, HS_LEAK_SIGUSR2);
+    assert_non_null(p->leak_done);
     assert_string_equal(p->errors[HS_ERR_NOT_READY], "not_ready");
     assert_string_equal(p->health.path, "/health");
     assert_true(json_is_true(p->health.ready_value));
@@ -164,6 +166,7 @@ static void test_no_health_is_allowed(void **state)
     edit(doc, "health", json_null());
     edit(doc, "logs.json_lines", json_false());
     edit(doc, "logs.lifecycle", NULL);
+    edit(doc, "logs.leak_check", NULL);
     edit(doc, "fault_hits", json_string("preload"));
     p = parse_doc(doc, err, sizeof(err));
     json_decref(doc);
@@ -183,6 +186,12 @@ static void test_mistakes_refused(void **state)
     assert_refused("name", NULL, "top level: missing required key \"name\"");
     assert_refused("app_path", json_integer(3), "app_path: must be a string");
     assert_refused("token.in", json_string("cookie"), "token.in: unknown value \"cookie\"");
+    /* A leak check is only over when its JSON log line says so. */
+    assert_refused("logs.json_lines", json_false(), "leak_check: needs \"json_lines\": true");
+    assert_refused("logs.leak_check.signal", json_string("SIGKILL"),
+                   "logs.leak_check.signal: unknown value \"SIGKILL\"");
+    assert_refused("logs.leak_check.signal", json_string("none"), "leave \"leak_check\" out");
+    assert_refused("logs.leak_check.done", NULL, "missing required key \"done\"");
     /* No client sends a first-message token: refused, never ignored. */
     assert_refused("token.in", json_string("message"), "token.in: unknown value \"message\"");
     assert_refused("token.name", NULL, "token: missing required key \"name\"");

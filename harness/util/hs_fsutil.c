@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -91,8 +92,8 @@ static void sync_parent(const char *path)
     free(dir);
 }
 
-int hs_fs_write_atomic(const char *path, const void *data, size_t n,
-                       char *err, size_t errlen)
+static int write_replace(const char *path, const void *data, size_t n, int durable,
+                         char *err, size_t errlen)
 {
     const char *step = "naming a temporary file";
     char *tmp = temp_template(path);
@@ -109,7 +110,7 @@ int hs_fs_write_atomic(const char *path, const void *data, size_t n,
     if (write_all(fd, data, n) != 0 || fchmod(fd, 0644) != 0)
         goto error;
     step = "flushing to disk";
-    if (fs_fault("harness/fs/fsync") || fsync(fd) != 0)
+    if (durable && (fs_fault("harness/fs/fsync") || fsync(fd) != 0))
         goto error;
     step = "closing";
     closed = close(fd);
@@ -119,7 +120,8 @@ int hs_fs_write_atomic(const char *path, const void *data, size_t n,
     step = "renaming the temporary file into place";
     if (fs_fault("harness/fs/rename") || rename(tmp, path) != 0)
         goto error;
-    sync_parent(path);
+    if (durable)
+        sync_parent(path);
     free(tmp);
     return 0;
 error:
@@ -132,6 +134,39 @@ error:
     hs_errf(err, errlen, "cannot write %s: %s: %s", path, step,
             strerror(saved));
     return -1;
+}
+
+int hs_fs_write_atomic(const char *path, const void *data, size_t n,
+                       char *err, size_t errlen)
+{
+    return write_replace(path, data, n, 1, err, errlen);
+}
+
+int hs_fs_write_scratch(const char *path, const void *data, size_t n,
+                        char *err, size_t errlen)
+{
+    return write_replace(path, data, n, 0, err, errlen);
+}
+
+int hs_fs_inotify(void)
+{
+    static int fd = -1;
+    static pid_t owner;
+
+    if (fd < 0 || owner != getpid()) {
+        fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        owner = getpid();
+    }
+    return fd;
+}
+
+void hs_fs_inotify_drain(void)
+{
+    char buf[4096];
+    int fd = hs_fs_inotify();
+
+    while (fd >= 0 && read(fd, buf, sizeof(buf)) > 0)
+        ;
 }
 
 /* mkdir one level; an existing folder is fine, an existing file is not. */
