@@ -50,7 +50,7 @@ lsanobj  = $(patsubst harness/%.c,$(BUILD)/lsan/obj/%.o,$(1))
 TESTS       := $(patsubst harness/tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 ASAN_TESTS  := $(patsubst harness/tests/%.c,$(BUILD)/asan/tests/%,$(TEST_SRC))
 
-.PHONY: all deps run test unit unit-asan layers gateway-flags profiles fastapi-selftest fail-fast suite third-party mutants report browser-check bench-report clean
+.PHONY: all deps run test unit unit-asan layers gateway-flags profiles reuse fastapi-selftest fail-fast suite third-party mutants report browser-check bench-report clean
 .DEFAULT_GOAL := all
 # Objects reached through pattern-rule chains are kept (and make test's output
 # still ends with the suite's closing line, not a list of removed files).
@@ -191,6 +191,11 @@ profiles: all
 fastapi-selftest: deps
 	@/usr/bin/python3 fixtures/targets/fastapi/selftest.py
 
+# A target kept across cases is judged as strictly as a fresh one per case,
+# and what breaks it is blamed on the case that broke it.
+reuse: all
+	@HARNESS=$(HARNESS) GATEWAY=$(BUILD)/gateway harness/tests/reuse.sh
+
 # Targets that answer nothing: the run ends early with every case failed and why.
 fail-fast: all
 	@HARNESS=$(HARNESS) harness/tests/fail_fast.sh
@@ -202,7 +207,7 @@ mutants: all $(GATEWAY_RUN)
 	  HARNESS_FLAGS="--step-timeout 1000 $(HARNESS_FLAGS)" fixtures/mutants/kill.sh
 
 # The suite comes last so that the run ends with its "N passed, N failed" line.
-test: layers unit unit-asan gateway-flags profiles third-party fail-fast mutants browser-check soak-short soak-proof torture-short \
+test: layers unit unit-asan gateway-flags profiles reuse third-party fail-fast mutants browser-check soak-short soak-proof torture-short \
       fuzz-replay fuzz-cfl-build suite
 
 clean:

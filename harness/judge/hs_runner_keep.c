@@ -276,6 +276,22 @@ static int leak_check(run_ctx *x)
     return rc;
 }
 
+static const char *leak_signal_name(const hs_profile *p)
+{
+    return p->leak_signal == HS_LEAK_SIGUSR1 ? "SIGUSR1" : "SIGUSR2";
+}
+
+/* Asked for a leak check, the target ended: this case's failure. */
+static void leak_check_death(run_ctx *x)
+{
+    char how[64];
+
+    hs_target_describe_status(x->target.status, how, sizeof(how));
+    hs_contract_breach(x->reasons, 5, -1, 0, "the gateway ended when asked for a leak "
+                       "check with %s (the profile's logs.leak_check): %s",
+                       leak_signal_name(x->o->profile), how);
+}
+
 /* The end of a case's steps on a kept target: no stop, unless it died. */
 void run_keep_settle(run_ctx *x, hs_record *rec)
 {
@@ -286,8 +302,15 @@ void run_keep_settle(run_ctx *x, hs_record *rec)
         return;
     }
     rec->kept = 1;
-    if (x->o->profile->leak_signal != HS_LEAK_NONE && leak_check(x) != 0)
-        x->keep_dirty = "it did not log the end of its leak check";
+    if (x->o->profile->leak_signal == HS_LEAK_NONE || leak_check(x) == 0)
+        return;
+    x->keep_dirty = "no leak check";
+    if (hs_target_alive(&x->target))
+        hs_contract_breach(x->reasons, 5, -1, 0, "the gateway did not log the end of its "
+                           "leak check within %d ms of %s (the profile's logs.leak_check)",
+                           LEAK_CHECK_MS, leak_signal_name(x->o->profile));
+    else
+        leak_check_death(x);
 }
 
 /* Left as found: alive, answering, counts back, nothing failed or degraded. */

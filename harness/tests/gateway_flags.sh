@@ -8,6 +8,8 @@
 #    and say why, naming the flag, on stderr; never start anyway.
 # 2. Bound to 127.0.0.1 it must answer there and not on 127.0.0.2 (another
 #    loopback address): a test gateway is not reachable from elsewhere.
+# 3. SIGUSR2 (the leak check a judge that keeps one gateway across cases asks
+#    for) is answered with a leak_check log line, and the gateway lives on.
 # Prints "FAIL gateway-flags/NAME: why" per failed check (make mutants reads
 # these as killers) and a summary line; exit 1 if any check failed.
 set -u
@@ -66,11 +68,39 @@ bind_check() {
     pid=
 }
 
+# SIGUSR2, twice: two leak_check lines, and still answering afterwards.
+leak_check_signal() {
+    local port n=0
+    rm -f "$WORK/port"
+    "$GW" --jwt-secret s --port 0 --port-file "$WORK/port" >"$WORK/leak.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 50); do [ -s "$WORK/port" ] && break; sleep 0.1; done
+    port=$(cat "$WORK/port" 2>/dev/null)
+    checked=$((checked + 1))
+    for _ in 1 2; do
+        kill -USR2 "$pid" 2>/dev/null
+        for _ in $(seq 20); do
+            [ "$(grep -c '"event":"leak_check"' "$WORK/leak.log")" -gt $n ] && break
+            sleep 0.1
+        done
+        n=$((n + 1))
+    done
+    if [ "$(grep -c '"event":"leak_check"' "$WORK/leak.log")" != 2 ]; then
+        fail leak-check-signal "two SIGUSR2 did not give two leak_check lines: $(tail -c 300 "$WORK/leak.log" | tr '\n' ' ')"
+    elif [ -z "$port" ] || ! reaches 127.0.0.1 "$port"; then
+        fail leak-check-signal "the gateway stopped answering after SIGUSR2"
+    fi
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    pid=
+}
+
 [ -x "$GW" ] || { echo "gateway-flags: $GW is missing (run make)" >&2; exit 2; }
 while IFS=$'\t' read -r name args status text; do
     case "$name" in ''|'#'*) continue ;; esac
     refusal "$name" "$args" "$status" "$text"
 done <"$TABLE"
 bind_check
+leak_check_signal
 echo "gateway-flags: $checked checks, $failed failed"
 [ $failed = 0 ]
