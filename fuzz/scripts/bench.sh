@@ -7,7 +7,10 @@
 # (default 20), one after the other on one core. The fork server build is
 # the same code with a plain main reading the file AFL++ names (@@): one
 # fork per input, which is what persistent mode saves. Output goes to
-# BIN_DIR/bench/TARGET/, never to the campaign folder the report reads.
+# BIN_DIR/bench/TARGET/, never to the campaign folder the report reads; the
+# figures also to BIN_DIR/bench/TARGET/bench.json, which make bench puts in
+# reports/bench.json. AFL++ instances are bound to a free core when there
+# is one (afl-env.sh): unbound, the figures measure the scheduler.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../harness/tools/need.sh"
@@ -61,4 +64,11 @@ libfuzzer=$(libfuzzer_rate)
     printf '  %-52s %10s %14s\n' "libFuzzer (clang -fsanitize=fuzzer)" \
         "$libfuzzer" "$(ratio "$persistent" "$libfuzzer")"
 } | tee "$work/bench.txt"
+num() { case "$1" in ''|-) echo null ;; *) echo "$1" ;; esac; }
+cat >"$work/bench.json.tmp" <<JSON
+{"target": "$t", "seconds_per_engine": $secs,
+ "execs_per_s": {"afl_persistent": $(num "$persistent"), "afl_fork_server": $(num "$fork"),
+                 "afl_persistent_asan": $(num "$asan"), "libfuzzer": $(num "$libfuzzer")}}
+JSON
+mv "$work/bench.json.tmp" "$work/bench.json"
 echo "logs and figures: $work/"

@@ -22,9 +22,16 @@
  *                  trips above cannot resolve
  *   clients_1000   requests/s at 1,000 clients (no faults), and the last
  *                  full soak's figures when reports/soak.json exists
+ *   per_case       a case's cost against the floor under it, targets kept
+ *                  and fresh, for the build make run judges and the plain
+ *                  one; fastapi: that target's suite kept and fresh against
+ *                  the reference's (bench_cases.h)
+ *   fuzz           execs/s of each fuzz target under each engine, from the
+ *                  files fuzz/scripts/bench.sh wrote (--fuzz-dir)
  *
- *   bench [--gateway P] [--nofiu P] [--nopoints P] [--harness P]
- *         [--out reports/bench.json] [--reps N] [--quick]
+ *   bench [--gateway P] [--judged P] [--nofiu P] [--nopoints P] [--harness P]
+ *         [--fastapi-cmd CMD] [--fuzz-dir DIR] [--out reports/bench.json]
+ *         [--reps N] [--quick]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -39,6 +46,7 @@
 
 #include <fiu.h>
 
+#include "bench/bench_cases.h"
 #include "gateway/gw_faults.h"
 #include "util/hs_fsutil.h"
 #include "target/hs_proc.h"
@@ -53,6 +61,9 @@
 
 typedef struct bench_opts {
     const char *gateway, *nofiu, *nopoints, *harness, *out;
+    const char *judged;         /* the build make run judges (LeakSanitizer) */
+    const char *fastapi_cmd;    /* the FastAPI target's --target-cmd, or NULL */
+    const char *fuzz_dir;       /* fuzz/scripts/bench.sh's output, or NULL */
     int reps;                   /* repetitions of each measurement */
     int quick;                  /* smaller loads, for a smoke run */
     char work[PATH_MAX];
@@ -432,6 +443,39 @@ static void gateway_sections(const bench_opts *b, json_t *doc, const hs_scenario
     json_object_set_new(doc, "notes", n);
 }
 
+/* Each DIR/TARGET/bench.json fuzz/scripts/bench.sh wrote, by target. */
+static json_t *fuzz_section(const char *dir)
+{
+    const char *targets[] = { "message", "fault_schedule", "frames", "scenario",
+                              "frame_decode", NULL };
+    json_t *out = json_object();
+    char path[PATH_MAX];
+
+    for (size_t i = 0; targets[i]; i++) {
+        json_t *t;
+
+        snprintf(path, sizeof(path), "%s/%s/bench.json", dir, targets[i]);
+        if ((t = json_load_file(path, 0, NULL)) != NULL)
+            json_object_set_new(out, targets[i], t);
+    }
+    return out;
+}
+
+/* Targets kept across cases: per-case cost, the FastAPI suite, fuzzing. */
+static void reuse_sections(const bench_opts *b, json_t *doc)
+{
+    const char *both[] = { b->judged, b->gateway, NULL };
+    const char *plain[] = { b->gateway, NULL };
+    bench_cases_opts co = { b->harness, access(b->judged, X_OK) == 0 ? both : plain,
+                            b->fastapi_cmd, b->work };
+
+    json_object_set_new(doc, "per_case", bench_case_cost(&co));
+    if (b->fastapi_cmd)
+        json_object_set_new(doc, "fastapi", bench_fastapi(&co));
+    if (b->fuzz_dir)
+        json_object_set_new(doc, "fuzz", fuzz_section(b->fuzz_dir));
+}
+
 /* ---- the command ----------------------------------------------------------- */
 
 static int parse(int argc, char **argv, bench_opts *b)
@@ -440,11 +484,14 @@ static int parse(int argc, char **argv, bench_opts *b)
         { "gateway", required_argument, NULL, 'g' }, { "nofiu", required_argument, NULL, 'f' },
         { "nopoints", required_argument, NULL, 'p' }, { "harness", required_argument, NULL, 'h' },
         { "out", required_argument, NULL, 'o' }, { "reps", required_argument, NULL, 'r' },
-        { "quick", no_argument, NULL, 'q' }, { NULL, 0, NULL, 0 }
+        { "quick", no_argument, NULL, 'q' }, { "judged", required_argument, NULL, 'j' },
+        { "fastapi-cmd", required_argument, NULL, 'c' },
+        { "fuzz-dir", required_argument, NULL, 'z' }, { NULL, 0, NULL, 0 }
     };
     int opt;
 
     b->gateway = "build/gateway";
+    b->judged = "build/lsan/gateway";
     b->nofiu = "build/bench/gateway-nofiu";
     b->nopoints = "build/bench/gateway-nopoints";
     b->harness = "build/harness";
@@ -459,9 +506,13 @@ static int parse(int argc, char **argv, bench_opts *b)
         case 'o': b->out = optarg; break;
         case 'r': b->reps = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
         case 'q': b->quick = 1; b->reps = 1; break;
+        case 'j': b->judged = optarg; break;
+        case 'c': b->fastapi_cmd = optarg; break;
+        case 'z': b->fuzz_dir = optarg; break;
         default:
-            fprintf(stderr, "usage: bench [--gateway P] [--nofiu P] [--nopoints P] "
-                    "[--harness P] [--out FILE] [--reps N] [--quick]\n");
+            fprintf(stderr, "usage: bench [--gateway P] [--judged P] [--nofiu P] "
+                    "[--nopoints P] [--harness P] [--fastapi-cmd CMD] [--fuzz-dir DIR] "
+                    "[--out FILE] [--reps N] [--quick]\n");
             return -1;
         }
     }
@@ -499,6 +550,7 @@ int main(int argc, char **argv)
     json_object_set_new(doc, "format", json_string("wsfault-bench/1"));
     json_object_set_new(doc, "date", json_string(date));
     gateway_sections(&b, doc, one, file);
+    reuse_sections(&b, doc);
     rc = hs_fs_save_json("bench", b.out, doc);
     if (rc == 0)
         printf("bench: %s\n", b.out);

@@ -50,16 +50,21 @@ static long long now_ms(void)
 }
 
 /* Serialise and hand one frame to the transport. Takes ownership of j. */
+/* Frames are small: written on the stack, the heap only for a big one. */
 static void send_json(gw_session *s, json_t *j)
 {
-    char *text = json_dumps(j, JSON_COMPACT);
+    char stack[2048], *text = stack;
+    size_t n = json_dumpb(j, stack, sizeof(stack), JSON_COMPACT);
 
+    if (n > sizeof(stack)) {
+        text = json_dumps(j, JSON_COMPACT);
+        n = text ? strlen(text) : 0;
+    }
     json_decref(j);
-    if (!text || s->closing)
-        goto out;
-    s->app->io.send(s, text, strlen(text));
-out:
-    free(text);
+    if (n > 0 && !s->closing)
+        s->app->io.send(s, text, n);
+    if (text != stack && text)
+        gw_json_text_free(text);
 }
 
 static void send_error(gw_session *s, json_t *id, const char *code,
@@ -239,8 +244,9 @@ static void setup_session(gw_app *app, gw_session *s)
 /* Parse, map and route one message; every path answers. */
 static void process(gw_app *app, gw_session *s, const char *data, size_t len)
 {
-    json_error_t jerr;
-    json_t *root = json_loadb(data, len, 0, &jerr);
+    /* No json_error_t: the answer does not say where the JSON broke, and
+     * jansson formats that text for every message that is not JSON. */
+    json_t *root = json_loadb(data, len, 0, NULL);
     json_t *type;
     gw_msg m = { 0 };
     int failed = 0, rc;

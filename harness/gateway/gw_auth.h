@@ -19,12 +19,24 @@
 /* Longest token accepted; a larger one is refused before decoding. */
 #define GW_AUTH_MAX_TOKEN 4096
 
+/* Longest "sub" claim kept, with its NUL; a longer one is refused. */
+#define GW_AUTH_MAX_SUB 256
+
 /*
  * Verify token with the shared secret at time now. On success copies the
  * "sub" claim into user. why says what was wrong (for logs, never for peers).
+ *
+ * What a token's signature and claims say is kept for the next time the
+ * same token comes (a reconnecting client, a storm of them: 64 tokens, by
+ * their whole text and secret); its expiry is checked against now every
+ * time, and the fault point gateway/auth/verify is consulted before it.
  */
 int gw_auth_verify(const char *token, const char *secret, time_t now,
                    char *user, size_t userlen, char *why, size_t whylen);
+
+/* Drop every kept token (tests; a secret that changes needs nothing: it is
+ * part of the key). */
+void gw_auth_forget_all(void);
 
 /*
  * The token carried by an "Authorization: Bearer T" header value, or NULL.

@@ -9,9 +9,14 @@
 #                      one event: it must fail naming the request
 #   make torture       the torture walk over scenarios/seeds (TORTURE=...)
 #   make torture-short the walk inside make test (a few seeds, about 10 s)
-#   make bench-gateway figures in reports/bench.json (no pass/fail on time);
-#                      a prerequisite of make bench, which other benchmarks
+#   make bench-gateway figures in reports/bench.json (no pass/fail on time):
+#                      the gateway's costs, a case's cost against the floor
+#                      (targets kept and fresh), the FastAPI suite kept and
+#                      fresh, and the fuzz targets' execs/s (bench-fuzz); a
+#                      prerequisite of make bench, which other benchmarks
 #                      join with their own `bench: ...` line (no recipe here)
+#   make bench-fuzz    execs/s of the message and fault-schedule targets under
+#                      each engine (BENCH_SECONDS each, default 20)
 #
 # SOAK_FLAGS and TORTURE_FLAGS pass extra options.
 
@@ -26,7 +31,7 @@ TORTURE_SHORT ?= scenarios/seeds/session-provider.json scenarios/seeds/deps-500.
                  scenarios/seeds/handler-leak.json
 TORTURE_FLAGS ?=
 
-.PHONY: soak soak-short soak-proof torture torture-short bench bench-gateway
+.PHONY: soak soak-short soak-proof torture torture-short bench bench-gateway bench-fuzz
 
 soak: all
 	$(HARNESS) soak --seed $(SOAK_SEED) --out reports/soak.json \
@@ -73,12 +78,21 @@ $(BENCH_DIR)/gateway-nopoints: $(GW_MAIN) $(GW_SRC) $(HDRS) harness/bench/no-fau
 	  -I$(BENCH_DIR)/nopoints/src/harness/common $(CFLAGS) -w \
 	  $(BENCH_DIR)/nopoints/src/harness/gateway/*.c -o $@ $(LIBS)
 
-$(BENCH_DIR)/bench: $(call obj,harness/bench/bench.c $(HS_SRC) harness/gateway/gw_faults.c)
+$(BENCH_DIR)/bench: $(call obj,harness/bench/bench.c harness/bench/bench_cases.c $(HS_SRC) \
+                                harness/gateway/gw_faults.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(LIBS)
 
-bench-gateway: all $(BENCH_DIR)/bench $(BENCH_DIR)/gateway-nofiu $(BENCH_DIR)/gateway-nopoints
-	$(BENCH_DIR)/bench --out reports/bench.json $(BENCH_FLAGS)
+# The fuzz targets' figures come first: bench-gateway reads them.
+BENCH_FUZZ_TARGETS := message fault_schedule
+bench-fuzz:
+	@for t in $(BENCH_FUZZ_TARGETS); do \
+	  $(MAKE) --no-print-directory fuzz-bench FUZZ_BENCH_TARGET=$$t || exit 1; done
+
+bench-gateway: all $(GATEWAY_RUN) $(BENCH_DIR)/bench $(BENCH_DIR)/gateway-nofiu \
+               $(BENCH_DIR)/gateway-nopoints bench-fuzz
+	$(LSAN_ENV) $(BENCH_DIR)/bench --out reports/bench.json --judged $(GATEWAY_RUN) \
+	  --fastapi-cmd '$(FASTAPI_CMD)' --fuzz-dir $(FZ_BIN)/bench $(BENCH_FLAGS)
 
 bench: bench-gateway
 

@@ -86,12 +86,56 @@ static void test_bad_tokens_are_rejected(void **state)
     free(nosub);
 }
 
+static int verify_at(const char *token, const char *secret, time_t now, char *why)
+{
+    char user[128];
+
+    return gw_auth_verify(token, secret, now, user, sizeof(user), why, 128);
+}
+
+/* A token seen before is not decoded again, but judged just as strictly. */
+static void test_kept_verdicts_stay_strict(void **state)
+{
+    time_t now = time(NULL);
+    char *t = make_token(SECRET, JWT_ALG_HS256, "alice", now + 60), why[128];
+    char *tampered = strdup(t), *many[200];
+    size_t last = strlen(tampered) - 1;
+
+    gw_auth_forget_all();
+    assert_int_equal(verify_at(t, SECRET, now, why), GW_AUTH_OK);
+    /* Expiry is checked on every use, not when the token was first seen. */
+    assert_int_equal(verify_at(t, SECRET, now + 120, why), GW_AUTH_REJECT);
+    assert_string_equal(why, "token expired");
+    /* One byte of the signature changed: decoded afresh, refused. */
+    tampered[last] = tampered[last] == 'A' ? 'B' : 'A';
+    assert_int_equal(verify_at(tampered, SECRET, now, why), GW_AUTH_REJECT);
+    assert_string_equal(why, "token malformed or signature invalid");
+    /* The same text under another secret is another verdict. */
+    assert_int_equal(verify_at(t, "other-secret", now, why), GW_AUTH_REJECT);
+    assert_int_equal(verify_at(t, SECRET, now, why), GW_AUTH_OK);
+    /* More tokens than slots: each still verified, the first one again too. */
+    for (int i = 0; i < 200; i++) {
+        char sub[16];
+
+        snprintf(sub, sizeof(sub), "user%d", i);
+        many[i] = make_token(SECRET, JWT_ALG_HS256, sub, now + 60);
+        assert_int_equal(verify_at(many[i], SECRET, now, why), GW_AUTH_OK);
+    }
+    assert_int_equal(verify_at(t, SECRET, now, why), GW_AUTH_OK);
+    for (int i = 0; i < 200; i++)
+        free(many[i]);
+    free(tampered);
+    free(t);
+}
+
 static void test_verifier_failure_is_unavailable_not_reject(void **state)
 {
     gw_fault_spec s;
     char err[128], user[128];
     char *t = make_token(SECRET, JWT_ALG_HS256, "alice", time(NULL) + 60);
 
+    /* Known to the verifier already: the fault point still comes first. */
+    assert_int_equal(verify(t, user), GW_AUTH_OK);
     gw_fault_spec_parse("gateway/auth/verify", &s, err, sizeof(err));
     gw_fault_enable(&s, err, sizeof(err));
     assert_int_equal(verify(t, user), GW_AUTH_UNAVAILABLE);
@@ -114,6 +158,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_valid_token_names_the_user, setup),
         cmocka_unit_test_setup(test_bad_tokens_are_rejected, setup),
+        cmocka_unit_test_setup(test_kept_verdicts_stay_strict, setup),
         cmocka_unit_test_setup(test_verifier_failure_is_unavailable_not_reject, setup),
         cmocka_unit_test_setup(test_bearer_header, setup),
     };

@@ -96,6 +96,45 @@ static void test_hostile_fields_stay_one_line(void **state)
     json_decref(j);
 }
 
+/* The head and the fields make one object, with or without fields. */
+static void test_line_head_and_fields(void **state)
+{
+    json_t *j;
+
+    gw_log("warn", "bare", NULL);
+    j = only_line();
+    assert_int_equal(json_object_size(j), 3);
+    assert_string_equal(json_string_value(json_object_get(j, "level")), "warn");
+    assert_string_equal(json_string_value(json_object_get(j, "event")), "bare");
+    assert_int_equal(strlen(json_string_value(json_object_get(j, "ts"))), 24);
+    json_decref(j);
+    fseek(mem, 0, SEEK_SET);
+    gw_log("info", "two", json_pack("{s:i,s:s}", "a", 1, "b", "\u00e9"));
+    j = only_line();
+    assert_int_equal(json_object_size(j), 5);
+    assert_int_equal(json_integer_value(json_object_get(j, "a")), 1);
+    assert_string_equal(json_string_value(json_object_get(j, "b")), "\u00e9");
+    json_decref(j);
+}
+
+/* Discarding: the fields are taken (and freed), nothing is written. */
+static void test_discard_writes_nothing(void **state)
+{
+    gw_fault_spec s;
+    char err[128];
+
+    gw_log_set_discard(1);
+    gw_log("info", "dropped", json_pack("{s:i}", "a", 1));
+    assert_int_equal(gw_log_state(1, "alice", GW_STATE_READY), 0);
+    /* The state's fault point still decides, unwritten line or not. */
+    gw_fault_spec_parse("gateway/log/state_enum", &s, err, sizeof(err));
+    gw_fault_enable(&s, err, sizeof(err));
+    assert_int_equal(gw_log_state(1, "alice", GW_STATE_READY), -1);
+    gw_log_set_discard(0);
+    fflush(mem);
+    assert_int_equal(len, 0);
+}
+
 static void test_lws_lines_are_wrapped(void **state)
 {
     json_t *j;
@@ -114,6 +153,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_serialisation_failure_stays_in_the_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_fields_stay_one_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lws_lines_are_wrapped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_line_head_and_fields, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_discard_writes_nothing, setup, teardown),
     };
     return cmocka_run_group_tests_name("gateway log", tests, NULL, NULL);
 }
