@@ -102,15 +102,16 @@ static double run_quiet(char **argv)
     return hs_now_ms() - t0;
 }
 
-/* {"id": status} of a results document. */
+/* {"id": {"status", "reasons"}} of a results document. */
 static json_t *statuses(const json_t *results)
 {
     json_t *out = json_object(), *c;
     size_t i;
 
     json_array_foreach(json_object_get(results, "cases"), i, c)
-        json_object_set(out, json_string_value(json_object_get(c, "id")),
-                        json_object_get(c, "status"));
+        json_object_set_new(out, json_string_value(json_object_get(c, "id")),
+                            json_pack("{s:O,s:O}", "status", json_object_get(c, "status"),
+                                      "reasons", json_object_get(c, "reasons")));
     return out;
 }
 
@@ -170,15 +171,19 @@ static json_t *suite_run(const bench_cases_opts *o, const char *const *target,
     return j;
 }
 
-/* How many cases got another status in b than in a; their ids in diff. */
+/* How many cases got another status in b than in a; each, with both
+ * outcomes, in diff. */
 static int differences(const json_t *a, const json_t *b, json_t *diff)
 {
     const char *id;
-    json_t *st;
+    json_t *x, *y;
 
-    json_object_foreach((json_t *)a, id, st)
-        if (!json_equal(st, json_object_get(b, id)))
-            json_array_append_new(diff, json_string(id));
+    json_object_foreach((json_t *)a, id, x) {
+        y = json_object_get(b, id);
+        if (!json_equal(json_object_get(x, "status"), json_object_get(y, "status")))
+            json_array_append_new(diff, json_pack("{s:s,s:O,s:O}", "id", id, "kept", x,
+                                                  "fresh", y ? y : json_null()));
+    }
     return (int)json_array_size(diff);
 }
 

@@ -135,13 +135,14 @@ static void retire(hs_target *t, long log_from, json_t *reasons)
     char err[300], line[300], how[64];
     int status = 0, rc = hs_target_stop(t, KEEP_STOP_MS, &status, err, sizeof(err));
 
-    if (rc == HS_TARGET_EKILLED || rc == HS_TARGET_EDEAD || !WIFEXITED(status) ||
-        WEXITSTATUS(status) != 0) {
-        hs_target_describe_status(status, how, sizeof(how));
+    hs_target_describe_status(status, how, sizeof(how));
+    if (rc == HS_TARGET_EDEAD)
+        hs_contract_breach(reasons, 5, -1, 0, "the gateway, kept for the next case, "
+                           "ended by itself after this one: %s", how);
+    else if (rc == HS_TARGET_EKILLED || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
         hs_contract_breach(reasons, 5, -1, 0, "the gateway, kept for the next case, did "
                            "not shut down cleanly on SIGTERM: %s%s", how,
                            rc == HS_TARGET_EKILLED ? " after SIGKILL" : "");
-    }
     if (sanitizer_after(t->stderr_path, log_from, line, sizeof(line)))
         hs_contract_breach(reasons, 5, -1, 0, "sanitizer report in the gateway's stderr "
                            "as it stopped: %.200s", line);

@@ -484,13 +484,31 @@ static int spawn(const hs_suite *s, const hs_suite_opts *o, worker *ws, int nw, 
     return 0;
 }
 
+/* Write i to a worker without dying of SIGPIPE if it has gone meanwhile:
+ * the write fails instead, and the caller buries it. */
+static int send_index(int fd, size_t i)
+{
+    sigset_t pipe_set, old;
+    struct timespec zero = { 0, 0 };
+    ssize_t w;
+
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    sigprocmask(SIG_BLOCK, &pipe_set, &old);
+    w = write(fd, &i, sizeof(i));
+    if (w < 0 && errno == EPIPE)
+        sigtimedwait(&pipe_set, NULL, &zero);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return w == (ssize_t)sizeof(i) ? 0 : -1;
+}
+
 /* Hand case i to w (started if it is not). */
 static int assign(const hs_suite *s, const hs_suite_opts *o, worker *ws, int nw, worker *w,
                   size_t i)
 {
     if (!w->pid && spawn(s, o, ws, nw, w) != 0)
         return -1;
-    if (write(w->to, &i, sizeof(i)) != (ssize_t)sizeof(i))
+    if (send_index(w->to, i) != 0)
         return -1;
     w->busy = 1;
     w->index = i;
@@ -728,7 +746,7 @@ static void quit_workers(run_state *r)
     size_t n;
 
     for (int k = 0; k < r->nw; k++)
-        if (r->ws[k].pid && write(r->ws[k].to, &quit, sizeof(quit)) < 0)
+        if (r->ws[k].pid && send_index(r->ws[k].to, quit) != 0)
             kill(-r->ws[k].pid, SIGKILL);
     for (int k = 0; k < r->nw; k++) {
         pid_t pid = r->ws[k].pid;

@@ -9,7 +9,9 @@
 #    not the next one (the case's own slice of the log);
 # 4. a kept target that does not stop cleanly at the end of the run fails
 #    the case it served last;
-# 5. no target outlives the run.
+# 5. a worker killed mid-case loses that case alone: the next cases run on a
+#    new worker;
+# 6. no target outlives the run.
 set -u
 cd "$(dirname "$0")/../.."
 HARNESS=${HARNESS:-build/harness}
@@ -19,6 +21,7 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT INT TERM
 TINY="/usr/bin/python3 fixtures/targets/tiny/gateway.py --port-file {port_file}"
 TINY_PROFILE=fixtures/targets/tiny/profile.json
+TMPDIR_RE="${TMPDIR:-/tmp}/wsfault-"   # where the harness puts its targets' folders
 A=scenarios/security/token-expired.json       # passes on the tiny target
 B=scenarios/seeds/missing-mapping.json        # sends an unknown op
 C=scenarios/security/token-forged.json        # passes on the tiny target
@@ -113,7 +116,30 @@ field "$WORK/term/results.json" token-forged '[r["message"] for r in c["reasons"
     fail "the kept target's bad stop is not blamed on its last case: $(cat "$WORK/term.log")"
 echo "reuse: a kept target's bad stop at the end fails the case it served last"
 
-# 5. Nothing left running (make test runs one thing at a time).
+# 5. A worker killed in the middle of a case (as the ceiling kills one).
+"$HARNESS" --gateway "$GATEWAY" -j 1 --out "$WORK/killed" --history "$WORK/h.jsonl" \
+    scenarios/wire/keepalive-answered.json "$A" "$C" >"$WORK/killed.log" 2>&1 &
+hpid=$!
+worker=
+for _ in $(seq 50); do
+    worker=$(pgrep -P "$hpid" | head -n 1)
+    [ -n "$worker" ] && break
+    sleep 0.1
+done
+sleep 1
+[ -n "$worker" ] && kill -KILL "$worker"
+wait "$hpid"
+field "$WORK/killed/results.json" keepalive-answered '[r["message"] for r in c["reasons"]]' |
+    grep -q 'worker was killed by signal 9' || fail "the killed worker's case: $(cat "$WORK/killed.log")"
+for id in token-expired token-forged; do
+    [ "$(field "$WORK/killed/results.json" $id 'c["status"]')" = passed ] ||
+        fail "$id did not run after its worker was killed: $(cat "$WORK/killed.log")"
+done
+echo "reuse: a worker killed mid-case loses that case alone"
+
+# 6. Nothing left running (make test runs one thing at a time).
 pgrep -f "fixtures/targets/tiny/gateway.py" >/dev/null &&
     fail "a target outlived its run: $(pgrep -af fixtures/targets/tiny/gateway.py)"
+pgrep -f "^$GATEWAY --port 0 --port-file $TMPDIR_RE" >/dev/null &&
+    fail "a gateway outlived its run: $(pgrep -af "^$GATEWAY --port 0")"
 echo "reuse: no target outlives the run"
