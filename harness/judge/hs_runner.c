@@ -1149,12 +1149,8 @@ char *run_read_log(const char *path, long from)
     char *data = NULL, err[256];
     size_t n = 0;
 
-    if (hs_fs_read_file(path, &data, &n, err, sizeof(err)) != 0)
+    if (hs_fs_read_from(path, from, &data, &n, err, sizeof(err)) != 0)
         return NULL;
-    if (from > 0 && (size_t)from <= n)
-        memmove(data, data + from, n - (size_t)from + 1);
-    else if (from > 0)
-        data[0] = '\0';
     return data;
 }
 

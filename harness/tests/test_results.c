@@ -674,6 +674,32 @@ static void test_atomic_replaces(void **state)
     assert_no_temp_files();
 }
 
+/* Scratch writes replace as atomic ones do; a log is read from an offset. */
+static void test_scratch_and_read_from(void **state)
+{
+    const char *path = path_in("scratch.log");
+    char err[256], *text;
+    size_t n;
+
+    put_file(path, "old");
+    assert_int_equal(hs_fs_write_scratch(path, "line 1\nline 2\n", 14, err, sizeof(err)), 0);
+    assert_no_temp_files();
+    assert_int_equal(hs_fs_read_from(path, 7, &text, &n, err, sizeof(err)), 0);
+    assert_string_equal(text, "line 2\n");
+    assert_int_equal(n, 7);
+    free(text);
+    assert_int_equal(hs_fs_read_from(path, 0, &text, &n, err, sizeof(err)), 0);
+    assert_int_equal(n, 14);
+    free(text);
+    assert_int_equal(hs_fs_read_from(path, 100, &text, &n, err, sizeof(err)), 0);
+    assert_string_equal(text, "");
+    free(text);
+    assert_int_equal(hs_fs_read_from(path_in("missing.log"), 0, &text, &n, err, sizeof(err)),
+                     -1);
+    assert_null(text);
+    assert_non_null(strstr(err, "missing.log"));
+}
+
 /* Each step failed on purpose: the old file survives, no litter. */
 static void test_atomic_injected_failures(void **state)
 {
@@ -845,6 +871,7 @@ int main(void)
         cmocka_unit_test(test_write_all),
         cmocka_unit_test(test_bad_doc_refused),
         cmocka_unit_test(test_atomic_replaces),
+        cmocka_unit_test(test_scratch_and_read_from),
         cmocka_unit_test(test_atomic_injected_failures),
         cmocka_unit_test(test_atomic_file_too_big),
         cmocka_unit_test(test_atomic_onto_folder),

@@ -220,6 +220,12 @@ error:
 int hs_fs_read_file(const char *path, char **out, size_t *n, char *err,
                     size_t errlen)
 {
+    return hs_fs_read_from(path, 0, out, n, err, errlen);
+}
+
+int hs_fs_read_from(const char *path, long from, char **out, size_t *n, char *err,
+                    size_t errlen)
+{
     hs_buf b = HS_BUF_INIT;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     ssize_t r;
@@ -227,7 +233,7 @@ int hs_fs_read_file(const char *path, char **out, size_t *n, char *err,
 
     *out = NULL;
     *n = 0;
-    if (fd < 0)
+    if (fd < 0 || (from > 0 && lseek(fd, (off_t)from, SEEK_SET) < 0))
         goto error;
     for (;;) {
         if (hs_buf_reserve(&b, HS_FS_READ_CHUNK) != 0) {

@@ -63,6 +63,11 @@ int hs_fs_mkdirs(const char *path, char *err, size_t errlen);
 int hs_fs_read_file(const char *path, char **out, size_t *n, char *err,
                     size_t errlen);
 
+/* The same from byte `from` on (past the end: an empty string): a log that
+ * grows case after case is read from where the last case stopped. */
+int hs_fs_read_from(const char *path, long from, char **out, size_t *n, char *err,
+                    size_t errlen);
+
 /* Create the folder that will hold path (nothing for a bare file name). */
 int hs_fs_mkparent(const char *path, char *err, size_t errlen);
 
