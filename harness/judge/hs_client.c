@@ -29,6 +29,7 @@ void hs_client_free(hs_client *c)
         return;
     if (c->ws)
         hs_ws_free(c->ws);
+    free(c->token);
     hs_ws_handshake_free(&c->hs);
     for (size_t i = 0; i < c->ninbox; i++)
         json_decref(c->inbox[i].json);

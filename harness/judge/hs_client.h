@@ -42,6 +42,7 @@ typedef struct hs_client {
     int app;                   /* speaks the gateway protocol (the profile's
                                   application path) */
     int step;                  /* the connect step that opened it */
+    char *token;               /* the token it presented, or NULL (token_of) */
     int line;
     hs_wsconn *ws;
     hs_ws_handshake hs;

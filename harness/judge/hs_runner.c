@@ -451,13 +451,30 @@ static void token_words(const hs_profile *p, hs_token_in place, const char **nam
 
 /* The path and the header that carry the step's token, as the dialect
  * wants; a token sent in the first message is left to step_connect. */
-void run_auth_request(run_ctx *x, const hs_step *st, char *path, size_t plen,
-                         char *hdr, size_t hlen, char *err, size_t errlen)
+/* The token st presents: literal, the one an earlier connection presented
+ * (token_of), or minted; NULL for none (err set when that is a mistake). */
+static char *step_token(run_ctx *x, const hs_step *st, char *err, size_t errlen)
+{
+    const hs_client *c;
+
+    if (st->token_raw)
+        return strdup(st->token_raw);
+    if (!st->token_of)
+        return hs_token_make(st->token, st->user ? st->user : st->conn, x->secret, err,
+                             errlen);
+    c = find_client(x, st->token_of);
+    if (c && c->token)
+        return strdup(c->token);
+    snprintf(err, errlen, "token_of: connection \"%s\" presented no token", st->token_of);
+    return NULL;
+}
+
+char *run_auth_request(run_ctx *x, const hs_step *st, char *path, size_t plen,
+                       char *hdr, size_t hlen, char *err, size_t errlen)
 {
     const char *base = x->url_path[0] && strcmp(x->url_path, "/") ? x->url_path
                      : st->path ? st->path : x->o->profile->app_path;
-    char *tok = st->token_raw ? strdup(st->token_raw)
-              : hs_token_make(st->token, st->user ? st->user : st->conn, x->secret, err, errlen);
+    char *tok = step_token(x, st, err, errlen);
     hs_token_in place = token_place(x, st);
     const char *name, *prefix;
 
@@ -472,7 +489,7 @@ void run_auth_request(run_ctx *x, const hs_step *st, char *path, size_t plen,
         snprintf(hdr, hlen, "%s: %s%s", name, prefix, tok);
     else if (tok && place == HS_TOKEN_SUBPROTOCOL)
         snprintf(hdr, hlen, "Sec-WebSocket-Protocol: %s%s", prefix, tok);
-    free(tok);
+    return tok;
 }
 
 const char **run_extra_headers(const hs_step *st, const char *auth)
@@ -583,7 +600,8 @@ static int step_connect(run_ctx *x, const hs_step *st)
     hs_ws_opts o;
 
     err[0] = '\0';
-    run_auth_request(x, st, path, sizeof(path), auth, sizeof(auth), err, sizeof(err));
+    c->token = run_auth_request(x, st, path, sizeof(path), auth, sizeof(auth), err,
+                                sizeof(err));
     if (err[0]) {
         FAIL(x, st, "%s", err);
         hs_client_free(c);

@@ -84,9 +84,10 @@ hs_client *run_open_client(run_ctx *x, const hs_step *st);
  * clauses (clause 0: the scenario's own assertions). */
 void run_step_unverified(run_ctx *x, const hs_step *st, const char *why);
 
-/* The upgrade's path (a query token) and its auth header line, for st. */
-void run_auth_request(run_ctx *x, const hs_step *st, char *path, size_t plen, char *hdr,
-                      size_t hlen, char *err, size_t errlen);
+/* The upgrade's path (a query token) and its auth header line, for st;
+ * returns the token presented (malloc'd), or NULL for none. */
+char *run_auth_request(run_ctx *x, const hs_step *st, char *path, size_t plen, char *hdr,
+                       size_t hlen, char *err, size_t errlen);
 
 /* st's extra request headers and the auth line, NULL-terminated; freed with
  * run_free_headers. */

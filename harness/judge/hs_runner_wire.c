@@ -295,7 +295,7 @@ int run_step_storm(run_ctx *x, const hs_step *st)
     as.token = "valid";
     as.user = "storm";
     err[0] = '\0';
-    run_auth_request(x, &as, path, sizeof(path), auth, sizeof(auth), err, sizeof(err));
+    free(run_auth_request(x, &as, path, sizeof(path), auth, sizeof(auth), err, sizeof(err)));
     if (err[0]) {
         FAIL(x, st, "%s", err);
         return -1;

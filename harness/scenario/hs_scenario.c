@@ -41,7 +41,7 @@ static const char *const fault_names[] = {
 
 static const char *const token_kinds[] = {
     "valid", "missing", "expired", "forged", "alg_none", "wrong_secret",
-    "garbage", "oversized", NULL
+    "garbage", "oversized", "short_lived", NULL
 };
 static const char *const token_places[] = { "header", "query", NULL };
 
@@ -916,6 +916,8 @@ static const hs_field connect_fields[] = {
       .names = token_kinds },
     { .key = "token_raw", .parse = hs_field_string, .off = STEP(token_raw),
       .tag = HS_STR_LINE },
+    { .key = "token_of", .parse = hs_field_string, .off = STEP(token_of),
+      .tag = HS_STR_NONEMPTY | HS_STR_LINE },
     { .key = "token_in", .parse = hs_field_enum_str, .off = STEP(token_in),
       .names = token_places },
     { .key = "path", .parse = f_path, .off = STEP(path) },
@@ -1186,6 +1188,10 @@ static int check_connect(const hs_schema_ctx *c, const hs_where *w, json_t *obj,
     if (st->token && st->token_raw)
         return hs_schema_fail_key(c, &m, &m,
                                   "give \"token\" or \"token_raw\", not both");
+    m = hs_where_member(w, "token_of");
+    if (st->token_of && (st->token || st->token_raw))
+        return hs_schema_fail_key(c, &m, &m, "give one of \"token\", \"token_raw\" "
+                                  "and \"token_of\"");
     m = hs_where_member(w, "deflate");
     if (json_object_get(obj, "extensions") && json_object_get(obj, "deflate"))
         return hs_schema_fail_key(c, &m, &m, "give \"extensions\" or "
@@ -1606,6 +1612,12 @@ static int check_conn(const hs_schema_ctx *c, const hs_where *w, json_t *obj,
     const hs_where *at = json_object_get(obj, "conn") ? &m : w;
 
     if (st->kind == HS_STEP_CONNECT) {
+        m = hs_where_member(w, "token_of");
+        if (st->token_of && !json_object_get(opened, st->token_of)) {
+            hs_schema_quote(q, sizeof(q), st->token_of);
+            return hs_schema_fail(c, &m, "connection %s has not connected before this "
+                                  "step: its token cannot be presented again", q);
+        }
         if (json_object_set_new(opened, st->conn, json_true()) != 0)
             return hs_schema_fail(c, w, "out of memory");
         return HS_SCN_OK;
@@ -1872,6 +1884,7 @@ static void free_step(hs_step *st)
     free(st->user);
     free(st->token);
     free(st->token_raw);
+    free(st->token_of);
     free(st->token_in);
     free(st->path);
     json_decref(st->headers);

@@ -156,8 +156,11 @@ typedef struct hs_step {
     /* connect */
     char *user;            /* token subject; default: conn name */
     char *token;           /* valid, missing, expired, forged, alg_none,
-                              wrong_secret, garbage, oversized; default valid */
+                              wrong_secret, garbage, oversized, short_lived
+                              (valid for 2 s); default valid */
     char *token_raw;       /* a literal token, overrides token */
+    char *token_of;        /* present again the token this earlier connection
+                              presented (a client that reconnects), or NULL */
     char *token_in;        /* header or query; NULL: where the profile says */
     char *path;            /* NULL: the profile's app_path; may carry a query */
     int expect_status;     /* connect: default 101; http: default 200 */

@@ -95,6 +95,9 @@ char *hs_token_make(const char *kind, const char *user, const char *secret,
         return sign(user, secret, 300);
     if (strcmp(kind, "expired") == 0)
         return sign(user, secret, -60);
+    /* Valid now, expired 2 s from now: for a client that comes back with it. */
+    if (strcmp(kind, "short_lived") == 0)
+        return sign(user, secret, 2);
     if (strcmp(kind, "wrong_secret") == 0)
         return sign(user, "a-secret-the-gateway-does-not-know", 300);
     if (strcmp(kind, "forged") == 0)
@@ -107,7 +110,7 @@ char *hs_token_make(const char *kind, const char *user, const char *secret,
         return oversized(user, secret);
     if (strcmp(kind, "missing") != 0)
         snprintf(err, errlen, "unknown token kind \"%s\" (valid, missing, expired, "
-                 "forged, alg_none, wrong_secret, garbage, oversized)", kind);
+                 "forged, alg_none, wrong_secret, garbage, oversized, short_lived)", kind);
     return NULL;
 }
 
