@@ -30,6 +30,8 @@
 
 #define KEEP_STOP_MS 3000       /* ceiling for a clean SIGTERM exit */
 #define LEAK_CHECK_MS 5000      /* ceiling for a leak check to be logged */
+#define DYING_MS 200            /* how long a target that dropped a
+                                   connection has to show it is exiting */
 
 struct hs_keep {
     hs_target target;           /* pid 0: nothing kept */
@@ -293,11 +295,24 @@ static void leak_check_death(run_ctx *x)
                        leak_signal_name(x->o->profile), how);
 }
 
-/* The end of a case's steps on a kept target: no stop, unless it died. */
+/* A connection the target ended without a close frame: it may be dying. */
+static int dropped_by_target(const run_ctx *x)
+{
+    for (size_t i = 0; i < x->nclients; i++)
+        if (x->clients[i]->close_code == 1006 && !x->clients[i]->closed_by_us)
+            return 1;
+    return 0;
+}
+
+/* The end of a case's steps on a kept target: no stop, unless it died. A
+ * failed case whose target dropped a connection gives it a moment to show
+ * it is exiting (a passing case never waits). */
 void run_keep_settle(run_ctx *x, hs_record *rec)
 {
+    int dying = json_array_size(x->reasons) && dropped_by_target(x);
+
     rec->spawned = 1;
-    if (!hs_target_alive(&x->target)) {
+    if (dying ? hs_target_wait_end(&x->target, DYING_MS) : !hs_target_alive(&x->target)) {
         rec->died = 1;
         rec->stop_status = x->target.status;
         return;

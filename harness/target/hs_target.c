@@ -406,6 +406,13 @@ void hs_target_describe_status(int status, char *buf, size_t len)
     }
 }
 
+int hs_target_wait_end(hs_target *t, int timeout_ms)
+{
+    if (t->pid <= 0)
+        return 1;
+    return wait_end(t, timeout_ms);
+}
+
 int hs_target_alive(hs_target *t)
 {
     if (t->pid <= 0)

@@ -67,6 +67,14 @@ int hs_target_start(const hs_target_spec *s, hs_target *t, char *err, size_t err
 int hs_target_alive(hs_target *t);
 
 /*
+ * Wait up to timeout_ms for the target to end by itself (woken by its
+ * pidfd): 1 once it has ended, 0 if it still runs. A process that is
+ * exiting closes its sockets before it can be reaped: a peer sees the
+ * connection drop a moment before hs_target_alive sees the death.
+ */
+int hs_target_wait_end(hs_target *t, int timeout_ms);
+
+/*
  * SIGTERM the group, wait up to timeout_ms for the leader, then SIGKILL
  * what is left of the group and reap. Returns HS_TARGET_OK when SIGTERM
  * ended it, HS_TARGET_EKILLED when SIGKILL was needed, HS_TARGET_EDEAD when
