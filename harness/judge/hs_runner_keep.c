@@ -268,12 +268,14 @@ static int leak_check(run_ctx *x)
     if (fd < 0 || inotify_add_watch(fd, x->target.stderr_path, IN_MODIFY) < 0 ||
         kill(x->target.pid, sig) != 0)
         return -1;
+    /* Woken by a write to the log, or by the target's end (its pidfd). */
     while (rc != 0 && hs_now_ms() < end && hs_target_alive(&x->target)) {
-        struct pollfd p = { .fd = fd, .events = POLLIN };
+        struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
+                               { .fd = x->target.pidfd, .events = POLLIN } };
 
         if (leak_check_logged(x, from))
             rc = 0;
-        else if (poll(&p, 1, hs_clock_left_ms(end)) > 0)
+        else if (poll(p, 2, hs_clock_left_ms(end)) > 0 && (p[0].revents & POLLIN))
             hs_fs_inotify_drain();
     }
     return rc;
