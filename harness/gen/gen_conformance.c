@@ -663,8 +663,16 @@ static void broken_sequence(gen *g, const char *id, const char *title, const int
         add(g, send_text("before", 0));
         add(g, expect_text("before", 0));
     }
-    for (int i = 0; i < n; i++)
+    /* Nothing follows the frame that breaks the sequence (a control frame
+     * without FIN breaks it at once, RFC 6455 5.5): bytes arriving after the
+     * server has decided to fail the connection but before its close frame
+     * is written race that close, and libwebsockets 4.1.6 then drops the
+     * connection without it, now and then. The case is the violation. */
+    for (int i = 0; i < n; i++) {
         add(g, frame_text(ops[i], fins[i], ops[i] >= 8 ? "control" : "fragment"));
+        if (ops[i] >= 8 && !fins[i])
+            break;
+    }
     end_fail(g, 1002, 0);
 }
 
