@@ -78,19 +78,6 @@ static const char one_scenario[] =
     "{\"step\": \"expect_events\", \"request_id\": \"r1\"},"
     "{\"step\": \"close\", \"code\": 1000}]}";
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return n ? (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2) : 0.0;
-}
-
 /* ---- the floor and one scenario ---------------------------------------- */
 
 /* The floor's parts, in milliseconds. */
@@ -174,12 +161,15 @@ static json_t *scenario_cost(const bench_opts *b, const hs_scenario *one,
         v[6 * n + i] = file ? scenario_once(b, file) : 0;
     }
     j = json_pack("{s:i,s:f,s:{s:f,s:f,s:f,s:f},s:f,s:f,s:s,s:f}", "runs", n,
-                  "floor_ms", median(v, n), "floor_parts_ms",
-                  "spawn_until_listening", median(v + n, n), "handshake", median(v + 2 * n, n),
-                  "close", median(v + 3 * n, n), "sigterm_until_exit", median(v + 4 * n, n),
-                  "one_request_scenario_ms", median(v + 5 * n, n),
-                  "overhead_ms", median(v + 5 * n, n) - median(v, n),
-                  "file", file ? file->file : "", "file_scenario_ms", median(v + 6 * n, n));
+                  "floor_ms", bench_median(v, n), "floor_parts_ms",
+                  "spawn_until_listening", bench_median(v + n, n),
+                  "handshake", bench_median(v + 2 * n, n),
+                  "close", bench_median(v + 3 * n, n),
+                  "sigterm_until_exit", bench_median(v + 4 * n, n),
+                  "one_request_scenario_ms", bench_median(v + 5 * n, n),
+                  "overhead_ms", bench_median(v + 5 * n, n) - bench_median(v, n),
+                  "file", file ? file->file : "",
+                  "file_scenario_ms", bench_median(v + 6 * n, n));
     if (err[0])
         json_object_set_new(j, "error", json_string(err));
     free(v);
@@ -279,9 +269,9 @@ static json_t *summarise(json_t **runs, int n)
         p99[i] = num(runs[i], "p99_ms");
         hits[i] = num(runs[i], "fault_hits_per_request");
     }
-    return json_pack("{s:f,s:f,s:f,s:f,s:i}", "per_s", median(per_s, n), "p50_ms", median(p50, n),
-                     "p99_ms", median(p99, n), "fault_hits_per_request", median(hits, n),
-                     "repetitions", n);
+    return json_pack("{s:f,s:f,s:f,s:f,s:i}", "per_s", bench_median(per_s, n),
+                     "p50_ms", bench_median(p50, n), "p99_ms", bench_median(p99, n),
+                     "fault_hits_per_request", bench_median(hits, n), "repetitions", n);
 }
 
 /*

@@ -40,7 +40,7 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static double median(double *v, int n)
+double bench_median(double *v, int n)
 {
     qsort(v, (size_t)n, sizeof(*v), cmp_double);
     return n ? (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2) : 0.0;
@@ -76,7 +76,7 @@ static json_t *spawn_floor(const char *gateway, const char *work)
     }
     if (n == 0)
         return json_pack("{s:s}", "error", "the gateway did not start");
-    return json_pack("{s:f,s:i}", "median_ms", median(v, n), "runs", n);
+    return json_pack("{s:f,s:i}", "median_ms", bench_median(v, n), "runs", n);
 }
 
 /* ---- one run of the harness ----------------------------------------------- */
@@ -142,7 +142,7 @@ static json_t *cost_of(const json_t *results, double wall, json_t **verdicts)
         sum += d[i];
     }
     *verdicts = statuses(results);
-    med = median(d, (int)n);    /* sorts d, which trimmed_mean needs */
+    med = bench_median(d, (int)n);    /* sorts d, which trimmed_mean needs */
     j = json_pack("{s:i,s:f,s:f,s:f,s:f,s:f}", "cases", (int)n, "wall_ms", wall,
                   "per_case_ms", n ? wall * JOBS / (double)n : 0.0,
                   "mean_case_ms", n ? sum / (double)n : 0.0, "median_case_ms", med,

@@ -27,6 +27,9 @@ typedef struct bench_cases_opts {
 } bench_cases_opts;
 
 json_t *bench_case_cost(const bench_cases_opts *o);
+
+/* The median of v[0..n), which it sorts; 0 when n is 0. */
+double bench_median(double *v, int n);
 json_t *bench_fastapi(const bench_cases_opts *o);
 
 #endif

@@ -1499,7 +1499,7 @@ static void write_case_log(const run_ctx *x)
 
     if (!x->kept || !x->o->logdir)
         return;
-    text = run_read_log(x->target.stderr_path[0] ? x->target.stderr_path : "", x->log_from);
+    text = run_read_log(x->target.stderr_path, x->log_from);
     snprintf(path, sizeof(path), "%s/%s.log", x->o->logdir, x->s->id);
     if (text)
         hs_fs_write_scratch(path, text, strlen(text), err, sizeof(err));

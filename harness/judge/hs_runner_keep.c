@@ -8,8 +8,6 @@
  * keeps the target of its last case while the next case's launch is the
  * same (hs_keep_key) and the last case left it as it found it.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>

@@ -19,6 +19,7 @@ TABLE=fixtures/gateway-flags.tsv
 WORK=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null; rm -rf "$WORK"' EXIT INT TERM
 pid=
+port=
 failed=0
 checked=0
 
@@ -48,14 +49,25 @@ reaches() {
     timeout 2 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null
 }
 
-bind_check() {
-    local port
+# Start the gateway in the background, logging to LOG; sets pid and port
+# (empty when it did not come up within 5 s).
+start_gateway() {   # log
     rm -f "$WORK/port"
-    "$GW" --jwt-secret s --port 0 --port-file "$WORK/port" >"$WORK/bind.log" 2>&1 &
+    "$GW" --jwt-secret s --port 0 --port-file "$WORK/port" >"$1" 2>&1 &
     pid=$!
     for _ in $(seq 50); do [ -s "$WORK/port" ] && break; sleep 0.1; done
     port=$(cat "$WORK/port" 2>/dev/null)
     checked=$((checked + 1))
+}
+
+stop_gateway() {
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    pid=
+}
+
+bind_check() {
+    start_gateway "$WORK/bind.log"
     if [ -z "$port" ]; then
         fail bind-loopback-only "the gateway did not start (see $WORK/bind.log)"
     elif ! reaches 127.0.0.1 "$port"; then
@@ -63,20 +75,13 @@ bind_check() {
     elif reaches 127.0.0.2 "$port"; then
         fail bind-loopback-only "bound to 127.0.0.1 but answers on 127.0.0.2:$port too (every interface?)"
     fi
-    kill "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    pid=
+    stop_gateway
 }
 
 # SIGUSR2, twice: two leak_check lines, and still answering afterwards.
 leak_check_signal() {
-    local port n=0
-    rm -f "$WORK/port"
-    "$GW" --jwt-secret s --port 0 --port-file "$WORK/port" >"$WORK/leak.log" 2>&1 &
-    pid=$!
-    for _ in $(seq 50); do [ -s "$WORK/port" ] && break; sleep 0.1; done
-    port=$(cat "$WORK/port" 2>/dev/null)
-    checked=$((checked + 1))
+    local n=0
+    start_gateway "$WORK/leak.log"
     for _ in 1 2; do
         kill -USR2 "$pid" 2>/dev/null
         for _ in $(seq 20); do
@@ -90,9 +95,7 @@ leak_check_signal() {
     elif [ -z "$port" ] || ! reaches 127.0.0.1 "$port"; then
         fail leak-check-signal "the gateway stopped answering after SIGUSR2"
     fi
-    kill "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    pid=
+    stop_gateway
 }
 
 [ -x "$GW" ] || { echo "gateway-flags: $GW is missing (run make)" >&2; exit 2; }

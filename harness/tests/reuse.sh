@@ -43,6 +43,21 @@ c = [c for c in d["cases"] if c["id"] == sys.argv[2]][0]
 print(eval(sys.argv[3]))' "$1" "$2" "$3"
 }
 
+# says RUN CASE TEXT: one of the case's reasons holds TEXT.
+says() {
+    field "$WORK/$1/results.json" "$2" '[r["message"] for r in c["reasons"]]' | grep -q "$3"
+}
+
+# passes RUN CASE...: every case named passed (else the run's log, and exit).
+passes() {
+    local run=$1 id
+    shift
+    for id in "$@"; do
+        [ "$(field "$WORK/$run/results.json" "$id" 'c["status"]')" = passed ] ||
+            fail "$run: $id did not pass: $(cat "$WORK/$run.log")"
+    done
+}
+
 tiny() {    # name break-mode extra-harness-flags... -- cases...
     local name=$1 mode=$2
     shift 2
@@ -80,12 +95,10 @@ echo "reuse: the same verdicts kept and fresh ($cases reference cases, $starts s
 
 # 2. A death inside a case is that case's.
 tiny crash crash-on-unknown -- "$A" "$B" "$C"
-[ "$(field "$WORK/crash/results.json" token-expired 'c["status"]')" = passed ] ||
-    fail "the case before the crash did not pass: $(cat "$WORK/crash.log")"
-field "$WORK/crash/results.json" missing-mapping '[r["message"] for r in c["reasons"]]' |
-    grep -q 'died during the scenario' || fail "the crash is not blamed on its case: $(cat "$WORK/crash.log")"
-[ "$(field "$WORK/crash/results.json" token-forged 'c["status"]')" = passed ] ||
-    fail "the case after the crash did not pass on a new target: $(cat "$WORK/crash.log")"
+says crash missing-mapping 'died during the scenario' ||
+    fail "the crash is not blamed on its case: $(cat "$WORK/crash.log")"
+# The case before the crash, and the one after it on a new target.
+passes crash token-expired token-forged
 echo "reuse: a target that dies fails the case it died in; the next gets a new one"
 
 # 3. A leak found between cases is the case's that left it. The tiny target
@@ -97,22 +110,17 @@ json.dump(p, open(sys.argv[2], "w"))' "$TINY_PROFILE" "$WORK/tiny-leak.json"
 # (Cases whose target logs nothing but JSON: no refused token, no storm.)
 PROFILE=$WORK/tiny-leak.json tiny leak leak-on-unknown -- \
     scenarios/security/isolation-concurrent.json "$B" scenarios/degradation/bad-input.json
-field "$WORK/leak/results.json" missing-mapping '[r["message"] for r in c["reasons"]]' |
-    grep -q 'sanitizer report' || fail "the leak is not blamed on its case: $(cat "$WORK/leak.log")"
-for id in isolation-concurrent bad-input; do
-    [ "$(field "$WORK/leak/results.json" $id 'c["status"]')" = passed ] ||
-        fail "$id is blamed for another case's leak: $(cat "$WORK/leak.log")"
-done
+says leak missing-mapping 'sanitizer report' ||
+    fail "the leak is not blamed on its case: $(cat "$WORK/leak.log")"
+passes leak isolation-concurrent bad-input
 grep -q 'LeakSanitizer' "$WORK/leak/logs/missing-mapping.log" ||
     fail "the report is not in the leaking case's log"
 echo "reuse: a leak found between cases fails the case that left it"
 
 # 4. The end of the run stops the kept target: a bad stop is the last case's.
 tiny term term-exit-1 -- "$A" "$C"
-[ "$(field "$WORK/term/results.json" token-expired 'c["status"]')" = passed ] ||
-    fail "a case the target served before its last is blamed for its stop"
-field "$WORK/term/results.json" token-forged '[r["message"] for r in c["reasons"]]' |
-    grep -q 'kept for the next case, did not shut down cleanly' ||
+passes term token-expired
+says term token-forged 'kept for the next case, did not shut down cleanly' ||
     fail "the kept target's bad stop is not blamed on its last case: $(cat "$WORK/term.log")"
 echo "reuse: a kept target's bad stop at the end fails the case it served last"
 
@@ -129,12 +137,9 @@ done
 sleep 1
 [ -n "$worker" ] && kill -KILL "$worker"
 wait "$hpid"
-field "$WORK/killed/results.json" keepalive-answered '[r["message"] for r in c["reasons"]]' |
-    grep -q 'worker was killed by signal 9' || fail "the killed worker's case: $(cat "$WORK/killed.log")"
-for id in token-expired token-forged; do
-    [ "$(field "$WORK/killed/results.json" $id 'c["status"]')" = passed ] ||
-        fail "$id did not run after its worker was killed: $(cat "$WORK/killed.log")"
-done
+says killed keepalive-answered 'worker was killed by signal 9' ||
+    fail "the killed worker's case: $(cat "$WORK/killed.log")"
+passes killed token-expired token-forged
 echo "reuse: a worker killed mid-case loses that case alone"
 
 # 6. Nothing left running (make test runs one thing at a time).
